@@ -1,0 +1,54 @@
+# Red Vest — the two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup setup-test translations messages migration bench-seed bench-checkin bench-dashboard clean
+
+run: setup translations  ## set up, migrate, seed the city demo if empty, serve on http://127.0.0.1:5000
+	$(BIN)/volunteer-app db upgrade
+	$(BIN)/volunteer-app seed-demo --scale city --if-empty
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile - 'volunteer_app:create_app()'
+
+test: setup-test translations  ## set up with test extras and run the whole suite
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(STAMP)
+setup-test: $(TEST_STAMP)
+
+translations: setup  ## compile every domain's message catalog
+	@for d in volunteer_app/translations/*/; do $(BIN)/pybabel compile -f --statistics -d $$d 2>&1 | grep -v '^compiling' || true; done
+
+migration: setup  ## regenerate the initial migration from the models (before the first release only)
+	rm -f migrations/versions/0001_initial.py /tmp/volunteer-app-migration.db
+	DATABASE_URL=sqlite:////tmp/volunteer-app-migration.db $(BIN)/alembic -c migrations/alembic.ini revision --autogenerate --rev-id 0001 -m initial
+	@ls migrations/versions/
+
+bench-seed: setup
+	$(BIN)/python benchmarks/seed_bench.py
+
+clean:
+	rm -rf $(VENV) instance/volunteer.db*
+
+messages: setup  ## AREA=name DIRS="paths": extract messages of those paths into volunteer_app/translations/AREA (zh_Hans_CN, the directory Babel looks for when the locale is zh_CN)
+	@test -n "$(AREA)" -a -n "$(DIRS)" || (echo 'usage: make messages AREA=accounts DIRS="volunteer_app/accounts templates/accounts"'; exit 2)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --omit-header -o /tmp/rv-$(AREA).pot $(DIRS)
+	@if [ -f volunteer_app/translations/$(AREA)/zh_Hans_CN/LC_MESSAGES/messages.po ]; then \
+	  $(BIN)/pybabel update --no-fuzzy-matching --omit-header -i /tmp/rv-$(AREA).pot -d volunteer_app/translations/$(AREA) -l zh_Hans_CN; \
+	else $(BIN)/pybabel init -i /tmp/rv-$(AREA).pot -d volunteer_app/translations/$(AREA) -l zh_Hans_CN; fi

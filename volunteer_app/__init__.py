@@ -1,0 +1,56 @@
+"""Red Vest (红马甲): a volunteer activity registry for a city's Civilization Office."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the app: configuration, extensions, blueprints and CLI commands."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("VOLUNTEER_APP_INSTANCE") or str(ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    if test_config is not None and test_config.get("TESTING"):
+        app.testing = True
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    from . import config
+
+    config.load(app, test_config)
+
+    from . import db, errors, i18n, security
+    from .extensions import csrf, limiter
+
+    db.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    i18n.init_app(app)
+    errors.init_app(app)
+    security.init_app(app)
+
+    from .accounts import auth
+
+    auth.init_app(app)
+
+    from .accounts.views import bp as accounts_bp
+    from .activities.views import bp as activities_bp
+    from .checkin.views import bp as checkin_bp
+    from .home import bp as home_bp
+    from .reports.views import bp as reports_bp
+    from .teams.views import bp as teams_bp
+
+    for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp):
+        app.register_blueprint(blueprint)
+
+    from . import cli
+
+    cli.init_app(app)
+    return app

@@ -1,0 +1,6 @@
+"""Checkin pages."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("checkin", __name__)

@@ -1,0 +1,304 @@
+"""Every table of Red Vest, in one place so that the schema reads at a glance.
+
+Conventions:
+- Every datetime is timezone-aware UTC (`utcnow()`), stored as TIMESTAMPTZ on PostgreSQL and as UTC
+  text on SQLite (SQLModel's UTCDateTime); the UI converts to Asia/Shanghai for display.
+- Status and kind columns are short strings validated by the services, listed here as constants.
+- Counts that the office dashboard reads often are denormalised onto Activity and kept equal
+  to the sum of its attendances by the check-in service (tested as an invariant).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Index,
+    LargeBinary,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """The current time in UTC, the form every datetime column stores."""
+    return datetime.now(timezone.utc)
+
+
+# --- vocabularies -------------------------------------------------------------------------
+
+UNIT_LEVELS = ("district", "street", "community")
+VOLUNTEER_ROLES = ("volunteer", "office")
+TEAM_STATUSES = ("pending", "active", "suspended", "rejected")
+JOIN_POLICIES = ("approve", "auto")
+MEMBERSHIP_ROLES = ("member", "leader")
+MEMBERSHIP_STATUSES = ("pending", "active", "left", "rejected")
+ACTIVITY_STATUSES = ("scheduled", "open", "closed", "cancelled")
+QR_MODES = ("rotating", "poster")
+ATTENDANCE_METHODS = ("self_scan", "leader_scan", "leader_manual", "retro_log")
+LIVE_METHODS = ("self_scan", "leader_scan")
+GEO_STATUSES = ("inside", "outside", "unknown")
+IMPORT_KINDS = ("teams", "volunteers")
+IMPORT_STATUSES = ("queued", "validating", "writing", "done", "failed")
+
+
+class Unit(SQLModel, table=True):
+    """A place in the city tree: district (区) → street (街道) → community (社区)."""
+
+    __table_args__ = (CheckConstraint("level IN ('district','street','community')", name="ck_unit_level"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    level: str = Field(max_length=16)
+    name: str = Field(max_length=64)
+    code: str = Field(max_length=32, unique=True)
+    # Materialised path of ids, "/3/41/577/": a subtree is a prefix match, no recursive query needed.
+    path: str = Field(max_length=64, index=True)
+
+
+class Volunteer(SQLModel, table=True):
+    """A person with an account: a volunteer, or office staff (optionally limited to one unit)."""
+
+    __table_args__ = (CheckConstraint("role IN ('volunteer','office')", name="ck_volunteer_role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64)
+    # 11-digit mainland mobile number, normalised; NULL once the person deleted their account.
+    phone: str | None = Field(default=None, max_length=11, unique=True)
+    phone_tail: str | None = Field(default=None, max_length=4, index=True)  # last four digits, for roster search
+    password_hash: str = Field(max_length=256)
+    role: str = Field(default="volunteer", max_length=16)
+    home_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
+    office_unit_id: int | None = Field(default=None, foreign_key="unit.id")  # office limited to this subtree
+    is_active: bool = Field(default=True)
+    # Bumped on logout-everywhere, password change and reset: invalidates old sessions and personal QR codes.
+    session_version: int = Field(default=1)
+    consent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    deleted_at: datetime | None = None  # anonymised under PIPL; attendances stay as counts
+
+
+class Team(SQLModel, table=True):
+    """A volunteer team (志愿服务队) belonging to a unit."""
+
+    __table_args__ = (
+        UniqueConstraint("unit_id", "name", name="uq_team_unit_name"),
+        CheckConstraint("status IN ('pending','active','suspended','rejected')", name="ck_team_status"),
+        CheckConstraint("join_policy IN ('approve','auto')", name="ck_team_join_policy"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=80)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    description: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    contact_name: str = Field(default="", max_length=64)
+    contact_phone: str | None = Field(default=None, max_length=11)
+    status: str = Field(default="pending", max_length=16, index=True)
+    status_reason: str | None = Field(default=None, max_length=500)
+    applied_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    decided_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    decided_at: datetime | None = None
+    join_policy: str = Field(default="approve", max_length=16)
+    # Changing the nonce revokes every invite link and QR issued so far.
+    invite_nonce: str = Field(max_length=32)
+    invite_expires_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Membership(SQLModel, table=True):
+    """A volunteer in a team, as member or leader."""
+
+    __table_args__ = (
+        UniqueConstraint("team_id", "volunteer_id", name="uq_membership_team_volunteer"),
+        CheckConstraint("role IN ('member','leader')", name="ck_membership_role"),
+        CheckConstraint("status IN ('pending','active','left','rejected')", name="ck_membership_status"),
+        Index("ix_membership_team_status", "team_id", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    role: str = Field(default="member", max_length=16)
+    status: str = Field(default="pending", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    joined_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Theme(SQLModel, table=True):
+    """A service theme with a stable code used in URLs and exports."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True)
+    name_zh: str = Field(max_length=40)
+    name_en: str = Field(max_length=60)
+    sort_order: int = Field(default=0)
+    is_active: bool = Field(default=True)
+
+
+class Activity(SQLModel, table=True):
+    """One service session (一场活动) of one team under one theme."""
+
+    __table_args__ = (
+        CheckConstraint("status IN ('scheduled','open','closed','cancelled')", name="ck_activity_status"),
+        CheckConstraint("qr_mode IN ('rotating','poster')", name="ck_activity_qr_mode"),
+        CheckConstraint("ends_at > starts_at", name="ck_activity_window"),
+        Index("ix_activity_starts", "starts_at"),
+        Index("ix_activity_theme_starts", "theme_id", "starts_at"),
+        Index("ix_activity_team_starts", "team_id", "starts_at"),
+        Index("ix_activity_unit_starts", "unit_id", "starts_at"),
+        Index("ix_activity_status", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: int = Field(foreign_key="team.id")
+    theme_id: int = Field(foreign_key="theme.id")
+    unit_id: int = Field(foreign_key="unit.id")  # the team's unit when the activity was created
+    title: str = Field(max_length=120)
+    place: str = Field(default="", max_length=200)
+    lat: float | None = None
+    lng: float | None = None
+    radius_m: int | None = None
+    starts_at: datetime
+    ends_at: datetime
+    status: str = Field(default="scheduled", max_length=16)
+    qr_mode: str = Field(default="rotating", max_length=16)
+    members_only: bool = Field(default=True)
+    expected_headcount: int | None = None
+    is_retro: bool = Field(default=False)  # logged after the fact, not run live
+    secret: str = Field(max_length=64)  # per-activity HMAC key part; regenerating revokes every QR
+    status_reason: str | None = Field(default=None, max_length=500)
+    created_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    # Denormalised from attendances (voided ones excluded), for fast tallies.
+    attendee_count: int = Field(default=0)
+    total_minutes: int = Field(default=0)
+
+
+class Attendance(SQLModel, table=True):
+    """One volunteer at one activity; unique per (activity, volunteer)."""
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id", name="uq_attendance_activity_volunteer"),
+        CheckConstraint(
+            "method IN ('self_scan','leader_scan','leader_manual','retro_log')", name="ck_attendance_method"
+        ),
+        CheckConstraint("credited_minutes >= 0", name="ck_attendance_minutes"),
+        Index("ix_attendance_volunteer_checkin", "volunteer_id", "checked_in_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id")
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    checked_in_at: datetime
+    checked_out_at: datetime | None = None
+    checkout_auto: bool = Field(default=False)  # checked out by closing the activity
+    credited_minutes: int = Field(default=0)
+    method: str = Field(max_length=16)
+    recorded_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)  # when the record was written
+    device_hash: str | None = Field(default=None, max_length=32)  # keyed hash of the scanning browser
+    geo_status: str | None = Field(default=None, max_length=16)
+    geo_accuracy_m: int | None = None
+    voided_at: datetime | None = None
+    void_reason: str | None = Field(default=None, max_length=500)
+
+
+class ScanRefusal(SQLModel, table=True):
+    """A refused scan, counted by reason so the office can see what goes wrong at the door."""
+
+    __tablename__ = "scan_refusal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, index=True)
+    activity_id: int | None = Field(default=None, foreign_key="activity.id", index=True)
+    volunteer_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of a change, chained by hash so that tampering shows."""
+
+    __tablename__ = "audit_event"
+
+    __table_args__ = (Index("ix_audit_object", "object_type", "object_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    action: str = Field(max_length=60)
+    object_type: str = Field(max_length=30)
+    object_id: int | None = None
+    team_id: int | None = Field(default=None, index=True)
+    reason: str | None = Field(default=None, max_length=500)
+    data: str = Field(default="{}", sa_column=Column(Text, nullable=False, server_default="{}"))  # JSON: old/new
+    prev_hash: str = Field(default="", max_length=64)
+    hash: str = Field(default="", max_length=64)
+
+
+class Photo(SQLModel, table=True):
+    """Photo evidence of an activity: re-encoded JPEG without EXIF, and a thumbnail.
+
+    Stored in the database so that several stateless app servers can serve it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    uploaded_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    width: int
+    height: int
+    size_bytes: int
+    image: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    thumbnail: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class PasswordReset(SQLModel, table=True):
+    """A one-time password reset link issued by a leader or the office (no SMS)."""
+
+    __tablename__ = "password_reset"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id", index=True)
+    token_hash: str = Field(max_length=64, unique=True)  # only the hash is stored
+    issued_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    used_at: datetime | None = None
+
+
+class ImportJob(SQLModel, table=True):
+    """A spreadsheet import: progress and row-by-row report live here, so any app server can show them."""
+
+    __tablename__ = "import_job"
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)
+    status: str = Field(default="queued", max_length=16)
+    filename: str = Field(max_length=200)
+    total_rows: int = Field(default=0)
+    processed_rows: int = Field(default=0)
+    error_count: int = Field(default=0)
+    created_count: int = Field(default=0)
+    report: str = Field(default="[]", sa_column=Column(Text, nullable=False, server_default="[]"))  # JSON rows
+    created_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+THEMES = (
+    # code, Chinese name, English name
+    ("civilized_traffic", "文明交通", "Civilized traffic"),
+    ("sanitation", "环境卫生", "Sanitation"),
+    ("elderly_disabled", "扶老助残", "Helping the elderly and disabled"),
+    ("minors", "关爱未成年人", "Caring for minors"),
+    ("civility_promotion", "文明宣传", "Civility promotion"),
+    ("community_service", "社区服务", "Community service"),
+    ("ecology", "生态环保", "Ecology"),
+    ("emergency", "应急救援", "Emergency rescue"),
+    ("culture", "文化服务", "Cultural service"),
+)
