@@ -7,9 +7,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from werkzeug.exceptions import HTTPException
+
+from .i18n import current_language
 
 
 class DomainError(Exception):
@@ -36,6 +41,7 @@ ERROR_TITLES = {
     403: _l("Not allowed"),
     404: _l("Not found"),
     405: _l("Method not allowed"),
+    409: _l("Changed in the meantime"),
     413: _l("Too large"),
     429: _l("Too many attempts"),
     500: _l("Something went wrong"),
@@ -45,6 +51,7 @@ ERROR_TEXTS = {
     403: _l("You are not allowed to do this."),
     404: _l("This page does not exist, or you are not allowed to see it."),
     405: _l("This address does not accept that kind of request."),
+    409: _l("Someone changed this in the meantime. Please reload the page and try again."),
     413: _l("What you sent is too large."),
     429: _l("Too many attempts. Please wait a minute and try again."),
     500: _l("Something went wrong on our side. Nothing was saved from this request; please try again."),
@@ -59,13 +66,46 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None):
-    """A translated error page, or JSON for API calls."""
+# Headers of an HTTP error worth passing on: what a 405 allows, when a 429 may try again.
+KEPT_HEADERS = ("Allow", "Retry-After")
+
+
+def error_response(status: int, message: str | None = None, code: str | None = None, headers=None):
+    """A translated error page, or JSON for API calls.
+
+    If the page itself cannot be rendered (the Host was refused before URLs can be built, or the
+    database is down while the navigation asks who is logged in), a plain page says the same.
+    """
     status = status if status in ERROR_TITLES else (500 if status >= 500 else 400)
     text = message or str(ERROR_TEXTS[status])
     if wants_json():
-        return jsonify(error=code or str(status), message=text), status
-    return render_template("errors/error.html", status=status, title=ERROR_TITLES[status], text=text), status
+        response = jsonify(error=code or str(status), message=text)
+    else:
+        response = Response(_page(status, text), mimetype="text/html")
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _page(status: int, text: str) -> str:
+    title = str(ERROR_TITLES[status])
+    if request_ctx.url_adapter is not None:
+        try:
+            return render_template("errors/error.html", status=status, title=title, text=text)
+        except Exception:  # the error page must not fail in turn; the plain page below says the same
+            current_app.logger.exception("Error page %s could not be rendered", status)
+    return PLAIN_PAGE.format(
+        lang="en" if current_language() == "en" else "zh-CN",
+        title=escape(title), text=escape(text), brand=escape(str(_l("Red Vest"))),
+    )
+
+
+PLAIN_PAGE = """<!doctype html>
+<html lang="{lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title} · {brand}</title></head>
+<body><main><h1>{title}</h1><p>{text}</p><p><a href="/">{brand}</a></p></main></body></html>
+"""
 
 
 def init_app(app: Flask) -> None:
@@ -77,10 +117,12 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException):
-        description = None
-        if exc.code == 400 and getattr(exc, "description", None) and "CSRF" in str(exc.description):
+        description = code = None
+        if isinstance(exc, CSRFError):
+            code = "csrf"
             description = str(_l("The form has expired or was sent from elsewhere. Please reload the page and try again."))
-        return error_response(exc.code or 500, description)
+        kept = {name: value for name, value in exc.get_headers() if name in KEPT_HEADERS}
+        return error_response(exc.code or 500, description, code, headers=kept)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

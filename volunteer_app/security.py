@@ -1,11 +1,20 @@
-"""HTTP hardening: security headers, the proxy in front, trusted hosts.
+"""HTTP hardening: security headers, the proxy in front, trusted hosts, cross-site posts, bounded requests.
 
 The Content-Security-Policy allows no inline script or style: htmx, Chart.js and the app's own
-script are served from static/, and templates carry no inline handlers.
+script are served from static/, and templates carry no inline handlers (a test scans every page).
+
+Deployment settings (all from the environment, see config.py):
+- TRUSTED_PROXIES=1 behind one reverse proxy: the client address is the last X-Forwarded-For hop,
+  the one the proxy itself appended, so a forged header cannot pick the address a rate limit counts.
+- TRUSTED_HOSTS=a.example,b.example: any other Host header gets 400.
+- SESSION_COOKIE_SECURE=true behind HTTPS: session and remember-me cookies are sent over HTTPS only.
 """
 from __future__ import annotations
 
-from flask import Flask, request
+from urllib.parse import urlsplit
+
+from flask import Flask, Request, request
+from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = (
@@ -13,16 +22,60 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+# Check-in may ask for the position (the optional geofence); nothing else needs a device feature.
+PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
+HSTS = "max-age=31536000; includeSubDomains"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Forms carry a name, a phone, a reason: half a megabyte per field (and per body that is not an
+# upload) and a thousand fields is plenty. Uploads (photos, spreadsheets) come as multipart files,
+# bounded by MAX_CONTENT_LENGTH instead.
+FORM_LIMITS = {"MAX_FORM_MEMORY_SIZE": 500_000, "MAX_FORM_PARTS": 1_000, "MAX_FORM_BODY_SIZE": 500_000}
+
+
+class HardenedRequest(Request):
+    """A request whose body is bounded by what it is: a form or JSON body gets the small limit.
+
+    Werkzeug applies MAX_FORM_MEMORY_SIZE only to multipart fields; a url-encoded or JSON body is
+    read whole into memory, so it gets MAX_FORM_BODY_SIZE. A view may still set its own limit.
+    """
+
+    @property
+    def max_content_length(self) -> int | None:
+        limit = Request.max_content_length.fget(self)
+        if self._max_content_length is not None or self.mimetype == "multipart/form-data":
+            return limit
+        from flask import current_app
+
+        body_limit = current_app.config.get("MAX_FORM_BODY_SIZE") if current_app else None
+        if body_limit is None:
+            return limit
+        return body_limit if limit is None else min(limit, body_limit)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
 
 
 def init_app(app: Flask) -> None:
-    """Wrap the app for its proxy and add headers to every response."""
+    """Wrap the app for its proxy, bound form parsing, refuse cross-site posts, add headers to every response."""
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; a forged header adds one more and is ignored.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = list(app.config["TRUSTED_HOSTS"])
+    for key, value in FORM_LIMITS.items():
+        if not app.config.get(key):
+            app.config[key] = value
+    app.request_class = HardenedRequest
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        app.config["REMEMBER_COOKIE_SECURE"] = True
+
+    @app.before_request
+    def _refuse_cross_site_posts():
+        """A browser names the page a POST comes from; another site's page is refused before any work."""
+        if request.method in UNSAFE_METHODS and not same_origin(request.headers.get("Origin"), request.host):
+            raise CSRFError("The request was sent from another site.")
 
     @app.after_request
     def _headers(response):
@@ -31,8 +84,21 @@ def init_app(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "same-origin")
         headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
         if request.is_secure:
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+            headers.setdefault("Strict-Transport-Security", HSTS)
         if "HX-Request" not in response.vary:
             response.vary.add("HX-Request")
         return response
+
+
+def same_origin(origin: str | None, host: str) -> bool:
+    """True when there is no Origin header (older browsers, curl, tests) or it names this host.
+
+    "null" (a sandboxed frame, a privacy-preserving redirect) is not this site either.
+    """
+    if origin is None or origin == "":
+        return True
+    parts = urlsplit(origin)
+    return parts.scheme in {"http", "https"} and parts.netloc.lower() == host.lower()
