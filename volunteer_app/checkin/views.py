@@ -1,6 +1,325 @@
-"""Checkin pages."""
+"""Scanning: /c/<token> (a volunteer scans an activity), /v/<token> (a leader scans a volunteer), QR images.
+
+GET never writes to the database. The scan time is kept in the cookie session ("pending_scan",
+10 minutes) so that a scanner who must log in first, or who taps the button a little later, is judged
+by the moment of the scan. Refusals are counted as described in checkin/service.py.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timedelta, timezone
+
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
+                   session as http_session, url_for)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from ..db import commit, get_session
+from ..errors import DomainError
+from ..extensions import limiter
+from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
+from . import service, tokens
+from .qr import cached_qr_png
 
 bp = Blueprint("checkin", __name__)
+
+PENDING_KEY = "pending_scan"
+PENDING_FOR = timedelta(minutes=10)
+DEVICE_COOKIE = "rv_device"
+REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
+                  "too_many_attempts": 429}
+
+
+def _scan_key() -> str:
+    """Rate-limit key: the logged-in person (many volunteers share one NAT address), else the address."""
+    if current_user.is_authenticated:
+        return f"user:{current_user.id}"
+    return f"ip:{request.remote_addr}"
+
+
+def _count_breach(_limit) -> Response:
+    """Too many attempts is a refusal too: count it and answer with the translated page."""
+    session = get_session()
+    session.rollback()
+    service.record_refusal(session=session, code="too_many_attempts",
+                           volunteer_id=current_user.id if current_user.is_authenticated else None)
+    commit()
+    return _refusal_page("too_many_attempts", _("Too many attempts. Please wait a minute and try again."), None)
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness for the load balancer (and the trivial endpoint of the check-in benchmark)."""
+    return Response("ok", mimetype="text/plain")
+
+
+@bp.get("/c/<token>")
+@limiter.limit("120 per minute", key_func=_scan_key)
+def scan(token: str):
+    """Validate a scanned activity code and show one big button (never writes)."""
+    scanned_at = _scan_time(token, remember=True)
+    session = get_session()
+    try:
+        activity = service.activity_for_token(session=session, token=token,
+                                              secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at)
+        _require_scannable(activity)
+    except DomainError as exc:
+        return _refusal_page(exc.code, exc.message, token)
+    context = {"activity": activity, "team": session.get(Team, activity.team_id), "token": token}
+    if not current_user.is_authenticated:
+        http_session["next"] = url_for("checkin.scan", token=token)
+        response = Response(render_template("checkin/scan.html", state="login",
+                                            can_register="accounts.register" in current_app.view_functions,
+                                            **context))
+        return _with_device_cookie(response)
+    if activity.members_only and not service.is_member(session, activity.team_id, current_user.id):
+        return _refusal_page("not_member", str(service.CheckinError.messages["not_member"]), token)
+    attendance = service.attendance_of(session=session, activity_id=activity.id, volunteer_id=current_user.id)
+    state = _state(attendance)
+    response = Response(render_template("checkin/scan.html", state=state, attendance=attendance,
+                                        geo=activity.radius_m is not None, **context))
+    return _with_device_cookie(response)
+
+
+@bp.post("/c/<token>")
+@login_required
+@limiter.limit("30 per minute", key_func=_scan_key, on_breach=_count_breach)
+@limiter.limit("3000 per minute", on_breach=_count_breach)  # per address: a day of action behind one NAT
+def scan_post(token: str):
+    """Do what the button said: check in or check out (CSRF-protected)."""
+    session = get_session()
+    action = request.form.get("action", "")
+    try:
+        expected = int(request.form.get("activity", ""))
+    except ValueError:
+        expected = None
+    scanned_at = _scan_time(token, remember=False)
+    activity_id = None
+    try:
+        activity = service.activity_for_token(session=session, token=token,
+                                              secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at,
+                                              expected_activity_id=expected)
+        activity_id = activity.id
+        if action == "out":
+            service.check_out(session=session, activity_id=activity.id, volunteer_id=current_user.id)
+            flash(_("You are checked out. Thank you for your service!"), "success")
+        else:
+            service.check_in(session=session, activity_id=activity.id, volunteer_id=current_user.id,
+                             method="self_scan", device_hash=_device_hash(), geo=_geo_from_form())
+            flash(_("You are checked in. Scan the code again when you leave."), "success")
+    except service.CheckinError as exc:
+        if exc.code in ("already_checked_in", "already_checked_out"):
+            flash(exc.message, "info")
+            return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
+        return _refuse_and_count(exc, token, activity_id)
+    except DomainError as exc:
+        return _refuse_and_count(exc, token, activity_id)
+    http_session.pop(PENDING_KEY, None)
+    return redirect(url_for("checkin.result", activity_id=activity.id), code=303)
+
+
+@bp.post("/c/<token>/refusal")
+@limiter.limit("30 per minute", key_func=_scan_key)
+def report_refusal(token: str):
+    """The refusal page reports itself here; the server re-derives the code from the token (never trusts it)."""
+    session = get_session()
+    scanned_at = _scan_time(token, remember=False)
+    activity_id = None
+    code = None
+    try:
+        activity = service.activity_for_token(session=session, token=token,
+                                              secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at)
+        activity_id = activity.id
+        _require_scannable(activity)
+        if current_user.is_authenticated and activity.members_only \
+                and not service.is_member(session, activity.team_id, current_user.id):
+            code = "not_member"
+    except DomainError as exc:
+        code = exc.code
+    if code is not None:
+        service.record_refusal(session=session, code=code, activity_id=activity_id,
+                               volunteer_id=current_user.id if current_user.is_authenticated else None)
+    return Response(status=204)
+
+
+@bp.get("/c/result/<int:activity_id>")
+@login_required
+def result(activity_id: int):
+    """My attendance at this activity after a scan (only my own record is shown)."""
+    session = get_session()
+    activity = session.get(Activity, activity_id)
+    attendance = service.attendance_of(session=session, activity_id=activity_id, volunteer_id=current_user.id) \
+        if activity is not None else None
+    if attendance is None:
+        abort(404)
+    return render_template("checkin/result.html", activity=activity, attendance=attendance,
+                           state=_state(attendance), team=session.get(Team, activity.team_id))
+
+
+@bp.get("/me/qr.png")
+@login_required
+def my_qr():
+    """The logged-in volunteer's personal QR code (a leader scans it to check them in)."""
+    volunteer = current_user.volunteer
+    token = tokens.personal_token(secret_key=current_app.config["SECRET_KEY"], volunteer_id=volunteer.id,
+                                  session_version=volunteer.session_version)
+    png = cached_qr_png(url_for("checkin.volunteer_code", token=token, _external=True))
+    response = Response(png, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+@bp.get("/v/<token>")
+def volunteer_code(token: str):
+    """A volunteer's personal code: a leader gets "check X in to <activity>"; anyone else a harmless page."""
+    session = get_session()
+    volunteer = _volunteer_for(token)
+    if volunteer is None:
+        return render_template("checkin/volunteer_code.html", choices=[], volunteer=None), 404
+    choices = _leader_choices(volunteer) if current_user.is_authenticated else []
+    if not choices:
+        return render_template("checkin/volunteer_code.html", choices=[], volunteer=None)
+    return render_template("checkin/volunteer_code.html", choices=choices, volunteer=volunteer, token=token,
+                           session=session)
+
+
+@bp.post("/v/<token>")
+@login_required
+@limiter.limit("120 per minute", key_func=_scan_key)
+def volunteer_code_post(token: str):
+    """A leader checks the volunteer in (or out) of one of the leader's open activities: method leader_scan."""
+    session = get_session()
+    volunteer = _volunteer_for(token)
+    if volunteer is None:
+        abort(404)
+    try:
+        activity_id = int(request.form.get("activity", ""))
+    except ValueError:
+        abort(404)
+    from ..activities.service import activity_for_leader
+
+    activity = activity_for_leader(session=session, volunteer_id=current_user.id, activity_id=activity_id)
+    if activity is None:
+        abort(404)
+    try:
+        if request.form.get("action") == "out":
+            service.check_out(session=session, activity_id=activity.id, volunteer_id=volunteer.id,
+                              recorded_by_id=current_user.id)
+            flash(_("%(name)s is checked out.", name=volunteer.name), "success")
+        else:
+            service.check_in(session=session, activity_id=activity.id, volunteer_id=volunteer.id,
+                             method="leader_scan", recorded_by_id=current_user.id)
+            flash(_("%(name)s is checked in.", name=volunteer.name), "success")
+    except DomainError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("checkin.volunteer_code", token=token), code=303)
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _scan_time(token: str, *, remember: bool) -> datetime:
+    """When this token was scanned: the kept pending scan of the same token (≤ 10 min old), else now."""
+    now = utcnow()
+    pending = http_session.get(PENDING_KEY)
+    if isinstance(pending, dict) and pending.get("token") == token:
+        try:
+            scanned_at = datetime.fromtimestamp(float(pending.get("scanned_at")), tz=timezone.utc)
+        except (TypeError, ValueError, OverflowError, OSError):
+            scanned_at = None
+        if scanned_at is not None and timedelta(0) <= now - scanned_at <= PENDING_FOR:
+            return scanned_at
+    if remember and len(token) <= tokens.MAX_TOKEN_LENGTH:
+        http_session[PENDING_KEY] = {"token": token, "scanned_at": now.timestamp()}
+    return now
+
+
+def _require_scannable(activity: Activity) -> None:
+    if activity.status != "open":
+        raise service.CheckinError({"scheduled": "not_open"}.get(activity.status, activity.status))
+
+
+def _state(attendance: Attendance | None) -> str:
+    if attendance is None:
+        return "in"
+    if attendance.voided_at is not None:
+        return "voided"
+    if attendance.checked_out_at is None:
+        return "out"
+    return "done"
+
+
+def _refusal_page(code: str, message: str, token: str | None):
+    status = REFUSAL_STATUS.get(code, 409)
+    report = url_for("checkin.report_refusal", token=token) if token and request.method == "GET" else None
+    return render_template("checkin/refused.html", code=code, message=message, report_url=report), status
+
+
+def _refuse_and_count(exc: DomainError, token: str, activity_id: int | None):
+    """Answer a refused POST and count it (nothing else of the request is kept)."""
+    session = get_session()
+    session.rollback()
+    service.record_refusal(session=session, code=exc.code, activity_id=activity_id, volunteer_id=current_user.id)
+    commit()
+    return _refusal_page(exc.code, exc.message, token)
+
+
+def _device_hash() -> str | None:
+    """A keyed hash of the browser's long-lived random cookie: many people from one phone shows up."""
+    raw = request.cookies.get(DEVICE_COOKIE)
+    if not raw or len(raw) > 64:
+        return None
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, b"device:" + raw.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def _with_device_cookie(response: Response) -> Response:
+    if not request.cookies.get(DEVICE_COOKIE):
+        response.set_cookie(DEVICE_COOKIE, secrets.token_urlsafe(16), max_age=2 * 365 * 24 * 3600,
+                            httponly=True, samesite="Lax", secure=current_app.config.get("SESSION_COOKIE_SECURE"))
+    return response
+
+
+def _geo_from_form() -> tuple | None:
+    """(lat, lng, accuracy) as sent by the button's script, or None; the service judges the values."""
+    values = [request.form.get(k, "") for k in ("lat", "lng", "acc")]
+    if not all(values):
+        return None
+    try:
+        return tuple(float(v[:32]) for v in values)
+    except ValueError:
+        return None
+
+
+def _volunteer_for(token: str) -> Volunteer | None:
+    try:
+        volunteer_id, version = tokens.read_personal_token(token, secret_key=current_app.config["SECRET_KEY"])
+    except tokens.TokenError:
+        return None
+    volunteer = get_session().get(Volunteer, volunteer_id)
+    if volunteer is None or volunteer.session_version != version or not volunteer.is_active \
+            or volunteer.deleted_at is not None:
+        return None
+    return volunteer
+
+
+def _leader_choices(volunteer: Volunteer) -> list[tuple[Activity, Attendance | None]]:
+    """Open activities of the teams the current user leads that this volunteer may join, with their attendance."""
+    session = get_session()
+    activities = session.exec(
+        select(Activity)
+        .join(Membership, Membership.team_id == Activity.team_id)
+        .where(Membership.volunteer_id == current_user.id, Membership.role == "leader",
+               Membership.status == "active", Activity.status == "open")
+        .order_by(Activity.starts_at)
+    ).all()
+    choices = []
+    for activity in activities:
+        if activity.members_only and not service.is_member(session, activity.team_id, volunteer.id):
+            continue
+        choices.append((activity, service.attendance_of(session=session, activity_id=activity.id,
+                                                        volunteer_id=volunteer.id)))
+    return choices

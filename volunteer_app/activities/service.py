@@ -1,0 +1,524 @@
+"""Activities: create, edit, open, cancel, close, correct, log after the fact.
+
+Public functions (keyword-only `session`; they only flush; errors are ActivityError with stable codes):
+
+    create_activity(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
+                    expected_headcount=None, members_only=True, qr_mode="rotating",
+                    lat=None, lng=None, radius_m=None, now=None) -> Activity
+    update_activity(*, session, activity_id, actor_id, now=None, **same fields as create) -> Activity
+    open_activity(*, session, activity_id, actor_id, at=None) -> Activity
+    cancel_activity(*, session, activity_id, actor_id, reason, at=None) -> Activity
+    close_activity(*, session, activity_id, actor_id, at=None) -> CloseSummary
+    adjust_minutes(*, session, attendance_id, minutes, reason, actor_id, at=None) -> Attendance
+    void_attendance(*, session, attendance_id, reason, actor_id, at=None) -> Attendance
+    add_missed(*, session, activity_id, volunteer_id, minutes, reason, actor_id, at=None) -> Attendance
+    log_retro(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
+              attendees: list[tuple[volunteer_id, minutes]], at=None) -> Activity
+    regenerate_secret(*, session, activity_id, actor_id) -> Activity
+
+Codes: bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
+closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
+not_member, already_recorded, already_voided, no_attendance, no_attendees, not_past.
+
+Corrections (adjust, void, add a missed volunteer) need a closed activity and a reason; an active leader of
+the team may make them until the 10-working-day recording deadline (volunteer_app/workdays.py), the office
+(within its unit, if limited) at any time. Every change is in the audit log with old and new values.
+The activity's attendee_count and total_minutes are changed by relative UPDATEs in the same transaction,
+and recomputed from the attendances on close, so they always equal the sum of the non-voided attendances.
+"""
+from __future__ import annotations
+
+import secrets as pysecrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import case, func, update
+from sqlmodel import Session, select
+
+from .. import audit
+from ..checkin.service import is_leader, is_member, credited_minutes
+from ..errors import DomainError
+from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
+from ..workdays import past_recording_deadline
+
+MAX_DURATION = timedelta(hours=24)
+MAX_AHEAD = timedelta(days=366)
+MAX_RADIUS_M = 50_000
+MAX_HEADCOUNT = 100_000
+REASON_MAX = 500
+
+
+class ActivityError(DomainError):
+    """An activity rule said no; `code` is stable."""
+
+    status = 409
+    messages = {
+        "bad_window": _l("The end must be after the start."),
+        "too_long": _l("An activity can last at most 24 hours. Create one activity per day."),
+        "too_far_ahead": _l("An activity can be planned at most a year ahead."),
+        "bad_theme": _l("Choose a service theme."),
+        "bad_fence": _l("Give both the map point and a radius between 10 m and 50 km, or neither."),
+        "bad_headcount": _l("The expected headcount must be between 1 and 100000."),
+        "not_editable": _l("Only an activity that has not opened yet can be changed."),
+        "not_open": _l("This activity is not open."),
+        "closed": _l("This activity is closed."),
+        "cancelled": _l("This activity was cancelled."),
+        "ended": _l("This activity has already ended."),
+        "not_closed": _l("Corrections are made after the activity is closed."),
+        "reason_required": _l("Give a reason for this correction."),
+        "too_late_for_leader": _l(
+            "The 10-working-day recording period is over; only the Civilization Office can correct this record now."
+        ),
+        "not_allowed": _l("You are not allowed to do this."),
+        "bad_minutes": _l("Minutes must be between 0 and the length of the activity (%(max)d)."),
+        "not_member": _l("This volunteer is not an active member of the team."),
+        "already_recorded": _l("This volunteer already has an attendance for this activity."),
+        "already_voided": _l("This attendance is already voided."),
+        "no_attendance": _l("This attendance does not exist."),
+        "no_attendees": _l("Pick at least one attendee."),
+        "not_past": _l("A past activity must have ended already."),
+    }
+
+
+@dataclass(frozen=True)
+class CloseSummary:
+    """What closing an activity produced: 人数 and 时长."""
+
+    activity_id: int
+    attendee_count: int
+    total_minutes: int
+    auto_checked_out: int
+
+
+def create_activity(
+    *,
+    session: Session,
+    team_id: int,
+    actor_id: int,
+    theme_id: int,
+    title: str,
+    place: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    expected_headcount: int | None = None,
+    members_only: bool = True,
+    qr_mode: str = "rotating",
+    lat: float | None = None,
+    lng: float | None = None,
+    radius_m: int | None = None,
+    now: datetime | None = None,
+) -> Activity:
+    """A scheduled activity of the team; the caller checked that actor_id leads it."""
+    team = session.get(Team, team_id)
+    if team is None or team.status != "active" or not is_leader(session, team_id, actor_id):
+        raise ActivityError("not_allowed")
+    fields = _validated(session, theme_id, title, place, starts_at, ends_at, expected_headcount, members_only,
+                        qr_mode, lat, lng, radius_m, now or utcnow())
+    activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
+                        created_by_id=actor_id, status="scheduled", **fields)
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def update_activity(*, session: Session, activity_id: int, actor_id: int, now: datetime | None = None,
+                    **fields) -> Activity:
+    """Change a scheduled activity (same fields as create_activity)."""
+    activity = _leader_activity(session, activity_id, actor_id)
+    if activity.status != "scheduled":
+        raise ActivityError("not_editable")
+    values = _validated(session, fields["theme_id"], fields["title"], fields["place"], fields["starts_at"],
+                        fields["ends_at"], fields.get("expected_headcount"), fields.get("members_only", True),
+                        fields.get("qr_mode", "rotating"), fields.get("lat"), fields.get("lng"),
+                        fields.get("radius_m"), now or utcnow())
+    for key, value in values.items():
+        setattr(activity, key, value)
+    session.flush()
+    return activity
+
+
+def open_activity(*, session: Session, activity_id: int, actor_id: int, at: datetime | None = None) -> Activity:
+    """Open a scheduled activity for check-in."""
+    at = at or utcnow()
+    activity = _leader_activity(session, activity_id, actor_id)
+    if activity.status != "scheduled":
+        raise ActivityError({"open": "not_editable"}.get(activity.status, activity.status))
+    if at > activity.ends_at:
+        raise ActivityError("ended")
+    done = session.execute(
+        update(Activity).where(Activity.id == activity_id, Activity.status == "scheduled")
+        .values(status="open", opened_at=at).execution_options(synchronize_session=False)
+    ).rowcount
+    session.expire(activity)
+    if not done:
+        raise ActivityError("not_editable")
+    audit.record(session=session, action="activity.open", object_type="activity", object_id=activity_id,
+                 actor_id=actor_id, team_id=activity.team_id, data={"opened_at": at})
+    return activity
+
+
+def cancel_activity(*, session: Session, activity_id: int, actor_id: int, reason: str,
+                    at: datetime | None = None) -> Activity:
+    """Cancel a scheduled or open activity with a reason; attendances of an open one are voided with it."""
+    reason = _reason(reason)
+    at = at or utcnow()
+    activity = _leader_activity(session, activity_id, actor_id)
+    if activity.status not in ("scheduled", "open"):
+        raise ActivityError(activity.status)
+    old_status = activity.status
+    done = session.execute(
+        update(Activity).where(Activity.id == activity_id, Activity.status == old_status)
+        .values(status="cancelled", status_reason=reason, closed_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        session.expire(activity)
+        raise ActivityError("not_editable")
+    voided = session.execute(
+        update(Attendance).where(Attendance.activity_id == activity_id, Attendance.voided_at.is_(None))
+        .values(voided_at=at, void_reason=reason).execution_options(synchronize_session=False)
+    ).rowcount
+    _recount(session, activity_id)
+    session.expire(activity)
+    audit.record(session=session, action="activity.cancel", object_type="activity", object_id=activity_id,
+                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
+                 data={"old": {"status": old_status}, "new": {"status": "cancelled"}, "voided": voided})
+    return activity
+
+
+def close_activity(*, session: Session, activity_id: int, actor_id: int, at: datetime | None = None) -> CloseSummary:
+    """Close an open activity: check out everyone still in, credit minutes, fix the activity's totals.
+
+    Those still in are checked out at the end time (or at the moment of closing, if the leader closes
+    before the planned end), marked automatic.
+    """
+    at = at or utcnow()
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise ActivityError("not_allowed")
+    if not (is_leader(session, activity.team_id, actor_id) or _office_may(session, activity, actor_id)):
+        raise ActivityError("not_allowed")
+    # Claiming the row first makes concurrent check-ins (which update it under status='open') wait or fail.
+    done = session.execute(
+        update(Activity).where(Activity.id == activity_id, Activity.status == "open")
+        .values(status="closed", closed_at=at).execution_options(synchronize_session=False)
+    ).rowcount
+    if not done:
+        session.expire(activity)
+        session.refresh(activity)
+        raise ActivityError({"scheduled": "not_open"}.get(activity.status, activity.status))
+    session.expire(activity)
+    checkout_at = min(at, activity.ends_at)
+    still_in = session.exec(
+        select(Attendance).where(
+            Attendance.activity_id == activity_id,
+            Attendance.checked_out_at.is_(None),
+            Attendance.voided_at.is_(None),
+        )
+    ).all()
+    for attendance in still_in:
+        out = max(checkout_at, attendance.checked_in_at)
+        attendance.checked_out_at = out
+        attendance.checkout_auto = True
+        attendance.credited_minutes = credited_minutes(attendance.checked_in_at, out, activity.starts_at,
+                                                       activity.ends_at)
+    session.flush()
+    count, minutes = _recount(session, activity_id)
+    session.expire(activity)
+    audit.record(session=session, action="activity.close", object_type="activity", object_id=activity_id,
+                 actor_id=actor_id, team_id=activity.team_id,
+                 data={"attendee_count": count, "total_minutes": minutes, "auto_checked_out": len(still_in)})
+    return CloseSummary(activity_id, count, minutes, len(still_in))
+
+
+def adjust_minutes(*, session: Session, attendance_id: int, minutes: int, reason: str, actor_id: int,
+                   at: datetime | None = None) -> Attendance:
+    """Set an attendance's credited minutes, with a reason (after close)."""
+    reason = _reason(reason)
+    attendance, activity = _correctable(session, attendance_id, actor_id, at or utcnow())
+    if attendance.voided_at is not None:
+        raise ActivityError("already_voided")
+    minutes = _minutes(activity, minutes)
+    old = attendance.credited_minutes
+    attendance.credited_minutes = minutes
+    session.flush()
+    _bump(session, activity.id, minutes=minutes - old)
+    audit.record(session=session, action="attendance.adjust", object_type="attendance", object_id=attendance.id,
+                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
+                 data={"old": {"credited_minutes": old}, "new": {"credited_minutes": minutes},
+                       "activity_id": activity.id, "volunteer_id": attendance.volunteer_id})
+    return attendance
+
+
+def void_attendance(*, session: Session, attendance_id: int, reason: str, actor_id: int,
+                    at: datetime | None = None) -> Attendance:
+    """Void an attendance with a reason (after close); it stays in the records, no longer counted."""
+    reason = _reason(reason)
+    at = at or utcnow()
+    attendance, activity = _correctable(session, attendance_id, actor_id, at)
+    if attendance.voided_at is not None:
+        raise ActivityError("already_voided")
+    attendance.voided_at = at
+    attendance.void_reason = reason
+    session.flush()
+    _bump(session, activity.id, count=-1, minutes=-attendance.credited_minutes)
+    audit.record(session=session, action="attendance.void", object_type="attendance", object_id=attendance.id,
+                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
+                 data={"old": {"voided": False, "credited_minutes": attendance.credited_minutes},
+                       "new": {"voided": True}, "activity_id": activity.id,
+                       "volunteer_id": attendance.volunteer_id})
+    return attendance
+
+
+def add_missed(*, session: Session, activity_id: int, volunteer_id: int, minutes: int, reason: str, actor_id: int,
+               at: datetime | None = None) -> Attendance:
+    """Record a member the live check-in missed (after close), as leader_manual, with a reason."""
+    reason = _reason(reason)
+    at = at or utcnow()
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        raise ActivityError("not_allowed")
+    _may_correct(session, activity, actor_id, at)
+    if not is_member(session, activity.team_id, volunteer_id):
+        raise ActivityError("not_member")
+    if session.exec(select(Attendance.id).where(Attendance.activity_id == activity_id,
+                                                Attendance.volunteer_id == volunteer_id)).first():
+        raise ActivityError("already_recorded")
+    minutes = _minutes(activity, minutes)
+    attendance = Attendance(activity_id=activity_id, volunteer_id=volunteer_id, checked_in_at=activity.starts_at,
+                            checked_out_at=activity.starts_at + timedelta(minutes=minutes),
+                            credited_minutes=minutes, method="leader_manual", recorded_by_id=actor_id,
+                            created_at=at)
+    session.add(attendance)
+    session.flush()
+    _bump(session, activity_id, count=1, minutes=minutes)
+    audit.record(session=session, action="attendance.add", object_type="attendance", object_id=attendance.id,
+                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
+                 data={"old": None, "new": {"credited_minutes": minutes, "method": "leader_manual"},
+                       "activity_id": activity_id, "volunteer_id": volunteer_id})
+    return attendance
+
+
+def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, title: str, place: str,
+              starts_at: datetime, ends_at: datetime, attendees: list[tuple[int, int]],
+              at: datetime | None = None) -> Activity:
+    """Record a past activity with its attendees (volunteer id, minutes); each attendance is retro_log."""
+    at = at or utcnow()
+    team = session.get(Team, team_id)
+    if team is None or team.status != "active" or not is_leader(session, team_id, actor_id):
+        raise ActivityError("not_allowed")
+    fields = _validated(session, theme_id, title, place, starts_at, ends_at, None, True, "rotating",
+                        None, None, None, at, past_allowed=True)
+    if ends_at > at:
+        raise ActivityError("not_past")
+    if past_recording_deadline(ends_at, at):
+        raise ActivityError("too_late_for_leader")
+    unique = {}
+    for volunteer_id, minutes in attendees:
+        unique[int(volunteer_id)] = minutes
+    if not unique:
+        raise ActivityError("no_attendees")
+    activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
+                        created_by_id=actor_id, status="closed", is_retro=True, opened_at=at, closed_at=at, **fields)
+    session.add(activity)
+    session.flush()
+    for volunteer_id, minutes in unique.items():
+        if not is_member(session, team_id, volunteer_id):
+            raise ActivityError("not_member")
+        minutes = _minutes(activity, minutes)
+        session.add(Attendance(activity_id=activity.id, volunteer_id=volunteer_id, checked_in_at=starts_at,
+                               checked_out_at=starts_at + timedelta(minutes=minutes), credited_minutes=minutes,
+                               method="retro_log", recorded_by_id=actor_id, created_at=at))
+    session.flush()
+    count, total = _recount(session, activity.id)
+    session.expire(activity)
+    audit.record(session=session, action="activity.retro_log", object_type="activity", object_id=activity.id,
+                 actor_id=actor_id, team_id=team_id,
+                 data={"new": {"attendee_count": count, "total_minutes": total,
+                               "attendees": sorted(unique.items())}})
+    return activity
+
+
+def regenerate_secret(*, session: Session, activity_id: int, actor_id: int) -> Activity:
+    """A new per-activity secret: every QR code and poster printed so far stops working."""
+    activity = _leader_activity(session, activity_id, actor_id)
+    activity.secret = pysecrets.token_hex(16)
+    session.flush()
+    audit.record(session=session, action="activity.regenerate_secret", object_type="activity",
+                 object_id=activity_id, actor_id=actor_id, team_id=activity.team_id)
+    return activity
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def activity_for_leader(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
+    """The activity if volunteer_id actively leads its team (else None → 404)."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or not is_leader(session, activity.team_id, volunteer_id):
+        return None
+    return activity
+
+
+def activity_for_viewer(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
+    """The activity for its team's leaders or the office (within its unit); else None (→ 404)."""
+    activity = session.get(Activity, activity_id)
+    if activity is None:
+        return None
+    if is_leader(session, activity.team_id, volunteer_id) or _office_may(session, activity, volunteer_id):
+        return activity
+    return None
+
+
+def team_activities(*, session: Session, team_id: int) -> dict[str, list[Activity]]:
+    """The team's activities grouped: open, upcoming (scheduled), closed, cancelled; newest first."""
+    groups: dict[str, list[Activity]] = {"open": [], "scheduled": [], "closed": [], "cancelled": []}
+    rows = session.exec(select(Activity).where(Activity.team_id == team_id).order_by(Activity.starts_at.desc())
+                        .limit(500)).all()
+    for activity in rows:
+        groups[activity.status].append(activity)
+    groups["scheduled"].reverse()  # soonest first
+    return groups
+
+
+def attendances_with_people(*, session: Session, activity_id: int) -> list[tuple[Attendance, Volunteer]]:
+    """Every attendance of the activity with its volunteer, in check-in order."""
+    return list(session.exec(
+        select(Attendance, Volunteer).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+        .where(Attendance.activity_id == activity_id).order_by(Attendance.checked_in_at, Attendance.id)
+    ).all())
+
+
+def live_count(*, session: Session, activity_id: int) -> tuple[int, int]:
+    """(checked in so far, still in) among the non-voided attendances."""
+    total, still_in = session.exec(
+        select(func.count(Attendance.id),
+               func.coalesce(func.sum(case((Attendance.checked_out_at.is_(None), 1), else_=0)), 0))
+        .where(Attendance.activity_id == activity_id, Attendance.voided_at.is_(None))
+    ).one()
+    return int(total), int(still_in)
+
+
+def may_correct(*, session: Session, activity: Activity, actor_id: int, at: datetime | None = None) -> str | None:
+    """None if actor_id may correct the activity's records now, else the refusal code."""
+    try:
+        _may_correct(session, activity, actor_id, at or utcnow())
+    except ActivityError as exc:
+        return exc.code
+    return None
+
+
+def themes(*, session: Session) -> list[Theme]:
+    """Active themes in their display order."""
+    return list(session.exec(select(Theme).where(Theme.is_active.is_(True)).order_by(Theme.sort_order)).all())
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _validated(session, theme_id, title, place, starts_at, ends_at, expected_headcount, members_only, qr_mode,
+               lat, lng, radius_m, now, past_allowed: bool = False) -> dict:
+    theme = session.get(Theme, theme_id) if theme_id else None
+    if theme is None or not theme.is_active:
+        raise ActivityError("bad_theme")
+    if ends_at <= starts_at:
+        raise ActivityError("bad_window")
+    if ends_at - starts_at > MAX_DURATION:
+        raise ActivityError("too_long")
+    if not past_allowed and starts_at - now > MAX_AHEAD:
+        raise ActivityError("too_far_ahead")
+    if expected_headcount is not None and not (1 <= expected_headcount <= MAX_HEADCOUNT):
+        raise ActivityError("bad_headcount")
+    fence = (lat, lng, radius_m)
+    if any(v is not None for v in fence):
+        if any(v is None for v in fence) or not (-90 <= lat <= 90 and -180 <= lng <= 180) \
+                or not (10 <= radius_m <= MAX_RADIUS_M):
+            raise ActivityError("bad_fence")
+    return {
+        "theme_id": theme.id, "title": title.strip()[:120], "place": (place or "").strip()[:200],
+        "starts_at": starts_at, "ends_at": ends_at, "expected_headcount": expected_headcount,
+        "members_only": bool(members_only), "qr_mode": qr_mode if qr_mode in QR_MODES else "rotating",
+        "lat": lat, "lng": lng, "radius_m": radius_m,
+    }
+
+
+def _leader_activity(session: Session, activity_id: int, actor_id: int) -> Activity:
+    activity = activity_for_leader(session=session, volunteer_id=actor_id, activity_id=activity_id)
+    if activity is None:
+        raise ActivityError("not_allowed")
+    return activity
+
+
+def _office_may(session: Session, activity: Activity, actor_id: int) -> bool:
+    """Office staff may act on activities inside their unit (all of them when not limited)."""
+    actor = session.get(Volunteer, actor_id)
+    if actor is None or actor.role != "office" or not actor.is_active or actor.deleted_at is not None:
+        return False
+    if actor.office_unit_id is None:
+        return True
+    office_unit = session.get(Unit, actor.office_unit_id)
+    unit = session.get(Unit, activity.unit_id)
+    return office_unit is not None and unit is not None and unit.path.startswith(office_unit.path)
+
+
+def _may_correct(session: Session, activity: Activity, actor_id: int, at: datetime) -> None:
+    if activity.status != "closed":
+        raise ActivityError("not_closed")
+    if _office_may(session, activity, actor_id):
+        return
+    if not is_leader(session, activity.team_id, actor_id):
+        raise ActivityError("not_allowed")
+    if past_recording_deadline(activity.ends_at, at):
+        raise ActivityError("too_late_for_leader")
+
+
+def _correctable(session: Session, attendance_id: int, actor_id: int, at: datetime) -> tuple[Attendance, Activity]:
+    attendance = session.get(Attendance, attendance_id)
+    if attendance is None:
+        raise ActivityError("no_attendance")
+    activity = session.get(Activity, attendance.activity_id)
+    _may_correct(session, activity, actor_id, at)
+    return attendance, activity
+
+
+def _reason(reason: str | None) -> str:
+    text = (reason or "").strip()
+    if not text:
+        raise ActivityError("reason_required")
+    return text[:REASON_MAX]
+
+
+def _minutes(activity: Activity, minutes) -> int:
+    limit = int((activity.ends_at - activity.starts_at).total_seconds() // 60)
+    try:
+        value = int(minutes)
+    except (TypeError, ValueError):
+        raise ActivityError("bad_minutes", max=limit) from None
+    if not 0 <= value <= limit:
+        raise ActivityError("bad_minutes", max=limit)
+    return value
+
+
+def _bump(session: Session, activity_id: int, *, count: int = 0, minutes: int = 0) -> None:
+    session.execute(
+        update(Activity).where(Activity.id == activity_id)
+        .values(attendee_count=Activity.attendee_count + count, total_minutes=Activity.total_minutes + minutes)
+        .execution_options(synchronize_session=False)
+    )
+    activity = session.get(Activity, activity_id)
+    if activity is not None:
+        session.expire(activity, ["attendee_count", "total_minutes"])
+
+
+def _recount(session: Session, activity_id: int) -> tuple[int, int]:
+    count, minutes = session.exec(
+        select(func.count(Attendance.id), func.coalesce(func.sum(Attendance.credited_minutes), 0))
+        .where(Attendance.activity_id == activity_id, Attendance.voided_at.is_(None))
+    ).one()
+    session.execute(
+        update(Activity).where(Activity.id == activity_id)
+        .values(attendee_count=int(count), total_minutes=int(minutes))
+        .execution_options(synchronize_session=False)
+    )
+    return int(count), int(minutes)
