@@ -1,20 +1,24 @@
-"""Tallies for the office: 场次 (activities), 人次 (attendances), 时长 (hours).
+"""Tallies for the office: 场次 (activities), 人次 (attendances), 人数 (distinct volunteers), 时长 (hours).
 
 Counted activities are closed ones: their attendee_count and total_minutes are final and
-equal the sum of their (non-voided) attendances, so tallies read 40k activity rows instead
-of a million attendance rows.
+equal the sum of their (non-voided) attendances, so the tallies read 40k activity rows instead
+of a million attendance rows. Only three figures need the attendance table: the distinct
+volunteers (人数 and active volunteers) and the share recorded live; those queries start from
+the filtered activities and reach attendances through the (activity_id, ...) indexes.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import case, func, literal_column
 from sqlmodel import Session, select
 
-from ..models import Activity, Team, Volunteer
+from ..models import LIVE_METHODS, Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from .filters import ReportFilter
 
 COUNTED_STATUSES = ("closed",)
+RANKED_TEAMS = 10
 
 
 @dataclass(frozen=True)
@@ -26,8 +30,39 @@ class Totals:
     minutes: int
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The dashboard's headline figures for one filter."""
+
+    registered: int  # volunteers registered in the area (active members of its teams)
+    active_volunteers: int  # at least one attendance in the range (any theme)
+    active_teams: int  # at least one counted activity
+    activities: int  # 场次
+    attendances: int  # 人次
+    volunteers: int  # 人数: distinct volunteers under every filter, theme included
+    minutes: int  # 时长
+
+
+@dataclass
+class Tally:
+    """One row of a breakdown: what it is, its figures, and how its attendances were recorded."""
+
+    key: object
+    label: str
+    activities: int = 0
+    attendances: int = 0
+    minutes: int = 0
+    live: int = 0
+    recorded: int = 0  # attendances counted for the live share (equals `attendances` for closed activities)
+    link: dict = field(default_factory=dict)  # filter changes that drill into this row
+
+    @property
+    def live_share(self) -> float | None:
+        return self.live / self.recorded if self.recorded else None
+
+
 def city_totals(*, session: Session, start: datetime, end: datetime) -> Totals:
-    """City-wide totals for activities starting in [start, end)."""
+    """City-wide totals for activities starting in [start, end) (the office home page)."""
     activities, attendances, minutes = session.exec(
         select(
             func.count(Activity.id),
@@ -40,3 +75,253 @@ def city_totals(*, session: Session, start: datetime, end: datetime) -> Totals:
         select(func.count(Volunteer.id)).where(Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None))
     ).one()
     return Totals(teams, volunteers, activities, int(attendances), int(minutes))
+
+
+def activity_conditions(f: ReportFilter, *, with_theme: bool = True, activity=Activity) -> list:
+    """WHERE clauses on Activity (or an alias of it) for a filter: counted, in the range, area, theme, team."""
+    conditions = [
+        activity.status.in_(COUNTED_STATUSES),
+        activity.starts_at >= f.start_utc,
+        activity.starts_at < f.end_utc,
+    ]
+    if f.area is not None:
+        conditions.append(activity.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
+    if f.theme is not None and with_theme:
+        conditions.append(activity.theme_id == f.theme.id)
+    if f.team is not None:
+        conditions.append(activity.team_id == f.team.id)
+    return conditions
+
+
+def headline(*, session: Session, f: ReportFilter) -> Headline:
+    """Registered and active volunteers, active teams, 场次, 人次, 人数 and hours for a filter."""
+    conditions = activity_conditions(f)
+    activities, attendances, minutes, teams = session.exec(
+        select(
+            func.count(Activity.id),
+            func.coalesce(func.sum(Activity.attendee_count), 0),
+            func.coalesce(func.sum(Activity.total_minutes), 0),
+            func.count(func.distinct(Activity.team_id)),
+        ).where(*conditions)
+    ).one()
+    distinct = distinct_volunteers(session=session, conditions=conditions)
+    active = distinct if f.theme is None else distinct_volunteers(
+        session=session, conditions=activity_conditions(f, with_theme=False))
+    return Headline(registered_volunteers(session=session, f=f), active, int(teams), int(activities),
+                    int(attendances), distinct, int(minutes))
+
+
+def distinct_volunteers(*, session: Session, conditions: list) -> int:
+    """How many different volunteers attended the activities matching conditions."""
+    counted = select(Activity.id).where(*conditions)
+    return int(session.exec(
+        select(func.count(func.distinct(Attendance.volunteer_id))).where(
+            Attendance.activity_id.in_(counted), Attendance.voided_at.is_(None))
+    ).one())
+
+
+def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
+    """Volunteers with an account: the whole city, or the active members of the area's (or the team's) teams."""
+    if f.team is not None:
+        teams = [f.team.id]
+    elif f.area is not None:
+        teams = select(Team.id).where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
+    else:
+        return int(session.exec(select(func.count(Volunteer.id)).where(
+            Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None))).one())
+    return int(session.exec(select(func.count(func.distinct(Membership.volunteer_id))).where(
+        Membership.team_id.in_(teams), Membership.status == "active")).one())
+
+
+def by_theme(*, session: Session, f: ReportFilter, language: str) -> list[Tally]:
+    """One row per theme (themes without activities included, so the table shows the gaps)."""
+    counts = {row[0]: row[1:] for row in session.exec(
+        select(Activity.theme_id, func.count(Activity.id), func.sum(Activity.attendee_count),
+               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.theme_id))}
+    themes = session.exec(select(Theme).order_by(Theme.sort_order, Theme.id)).all()
+    rows = []
+    for theme in themes:
+        if f.theme is not None and theme.id != f.theme.id:
+            continue
+        if theme.id not in counts and not theme.is_active:
+            continue
+        activities, attendances, minutes = counts.get(theme.id, (0, 0, 0))
+        rows.append(Tally(theme.code, theme.name_en if language == "en" else theme.name_zh, int(activities),
+                          int(attendances or 0), int(minutes or 0), link={"theme": theme.code}))
+    return rows
+
+
+def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
+    """One row per local calendar month of the range, empty months included."""
+    month = _local_month(session, f)
+    counts = {row[0]: row[1:] for row in session.exec(
+        select(month, func.count(Activity.id), func.sum(Activity.attendee_count),
+               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(month))}
+    rows = []
+    year, number = f.start.year, f.start.month
+    while (year, number) <= (f.end.year, f.end.month):
+        key = f"{year:04d}-{number:02d}"
+        first = date(year, number, 1)
+        following = date(year + number // 12, number % 12 + 1, 1)
+        narrowed = f.narrowed(start=first, end=date.fromordinal(following.toordinal() - 1))
+        activities, attendances, minutes = counts.get(key, (0, 0, 0))
+        rows.append(Tally(key, key, int(activities), int(attendances or 0), int(minutes or 0),
+                          link={"from": narrowed.start.isoformat(), "to": narrowed.end.isoformat()}))
+        year, number = following.year, following.month
+    return rows
+
+
+def by_unit(*, session: Session, f: ReportFilter) -> list[Tally]:
+    """One row per unit one level below the area (districts for the whole city), with its live share."""
+    area = f.area
+    children = session.exec(
+        select(Unit).where(Unit.parent_id == area.id if area is not None else Unit.parent_id.is_(None))
+        .order_by(Unit.code)).all()
+    if not children:
+        return []
+    prefix_len = len(area.path) if area is not None else 1
+    rows = {child.id: Tally(child.id, child.name, link={"unit": child.id, "team": None}) for child in children}
+
+    def child_of(path: str) -> int | None:
+        head = path[prefix_len:].split("/", 1)[0]
+        return int(head) if head.isdigit() and int(head) in rows else None
+
+    unit_paths = dict(session.exec(select(Unit.id, Unit.path).where(
+        Unit.path.startswith(area.path if area is not None else "/"))).all())
+    for unit_id, activities, attendances, minutes in session.exec(
+            select(Activity.unit_id, func.count(Activity.id), func.sum(Activity.attendee_count),
+                   func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.unit_id)):
+        child = child_of(unit_paths.get(unit_id, ""))
+        if child is not None:
+            row = rows[child]
+            row.activities += int(activities)
+            row.attendances += int(attendances or 0)
+            row.minutes += int(minutes or 0)
+    for (unit_id, _team_id), (live, recorded) in method_counts(session=session, f=f).items():
+        child = child_of(unit_paths.get(unit_id, ""))
+        if child is not None:
+            rows[child].live += live
+            rows[child].recorded += recorded
+    return list(rows.values())
+
+
+def ranked_teams(*, session: Session, f: ReportFilter) -> tuple[list[Tally], list[Tally]]:
+    """The top and bottom teams of the area by 人次; active teams without any activity rank last."""
+    counts = {row[0]: row[1:] for row in session.exec(
+        select(Activity.team_id, func.count(Activity.id), func.sum(Activity.attendee_count),
+               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.team_id))}
+    team_query = select(Team.id, Team.name, Team.status)
+    if f.team is not None:
+        team_query = team_query.where(Team.id == f.team.id)
+    elif f.area is not None:
+        team_query = team_query.where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
+    shares: dict[int, list[int]] = {}
+    for (_unit_id, team_id), (live, recorded) in method_counts(session=session, f=f).items():
+        shares.setdefault(team_id, [0, 0])
+        shares[team_id][0] += live
+        shares[team_id][1] += recorded
+    rows = []
+    for team_id, name, status in session.exec(team_query):
+        if team_id not in counts and status != "active":
+            continue
+        activities, attendances, minutes = counts.get(team_id, (0, 0, 0))
+        live, recorded = shares.get(team_id, (0, 0))
+        rows.append(Tally(team_id, name, int(activities), int(attendances or 0), int(minutes or 0), live, recorded,
+                          link={"team": team_id}))
+    rows.sort(key=lambda row: (-row.attendances, -row.minutes, row.label))
+    top = rows[:RANKED_TEAMS]
+    bottom = list(reversed(rows[max(RANKED_TEAMS, len(rows) - RANKED_TEAMS):]))
+    return top, bottom
+
+
+def method_counts(*, session: Session, f: ReportFilter) -> dict[tuple[int, int], tuple[int, int]]:
+    """(unit_id, team_id) → (attendances recorded live, all attendances), non-voided, for a filter.
+
+    Counted per activity first (the attendance index starts with activity_id), then summed per
+    team and unit over the few thousand activity rows.
+    """
+    live = func.sum(case((Attendance.method.in_(LIVE_METHODS), 1), else_=0))
+    per_activity = (
+        select(Attendance.activity_id.label("activity_id"), live.label("live"), func.count().label("recorded"))
+        .where(Attendance.activity_id.in_(select(Activity.id).where(*activity_conditions(f))),
+               Attendance.voided_at.is_(None))
+        .group_by(Attendance.activity_id)
+        .subquery()
+    )
+    result = {}
+    for unit_id, team_id, live_sum, recorded in session.exec(
+            select(Activity.unit_id, Activity.team_id, func.sum(per_activity.c.live), func.sum(per_activity.c.recorded))
+            .join(per_activity, per_activity.c.activity_id == Activity.id)
+            .group_by(Activity.unit_id, Activity.team_id)):
+        result[(unit_id, team_id)] = (int(live_sum or 0), int(recorded or 0))
+    return result
+
+
+def live_share_total(shares: dict[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
+    """The live and total attendance counts summed over every team."""
+    return sum(v[0] for v in shares.values()), sum(v[1] for v in shares.values())
+
+
+def activities_statement(f: ReportFilter):
+    """The filtered activities with their team, theme and unit, newest first (the first drill-down level)."""
+    return (
+        select(Activity, Team, Theme, Unit)
+        .join(Team, Team.id == Activity.team_id)
+        .join(Theme, Theme.id == Activity.theme_id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(*activity_conditions(f))
+        .order_by(Activity.starts_at.desc(), Activity.id.desc())
+    )
+
+
+def live_counts_for(*, session: Session, activity_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """activity id → (live, all) non-voided attendances, for one page of activities."""
+    if not activity_ids:
+        return {}
+    live = func.sum(case((Attendance.method.in_(LIVE_METHODS), 1), else_=0))
+    return {row[0]: (int(row[1] or 0), int(row[2])) for row in session.exec(
+        select(Attendance.activity_id, live, func.count()).where(
+            Attendance.activity_id.in_(activity_ids), Attendance.voided_at.is_(None))
+        .group_by(Attendance.activity_id))}
+
+
+def activity_in_area(*, session: Session, area: Unit | None, activity_id: int):
+    """(activity, team, theme, unit) when the activity lies in the area, else None (404 for 'not yours' too)."""
+    row = session.exec(
+        select(Activity, Team, Theme, Unit)
+        .join(Team, Team.id == Activity.team_id)
+        .join(Theme, Theme.id == Activity.theme_id)
+        .join(Unit, Unit.id == Activity.unit_id)
+        .where(Activity.id == activity_id)
+    ).first()
+    if row is None or (area is not None and not row[3].path.startswith(area.path)):
+        return None
+    return row
+
+
+def activity_records(*, session: Session, activity_id: int) -> list[tuple[Attendance, Volunteer, Volunteer | None]]:
+    """Every attendance of an activity (voided ones too, shown as such) with the volunteer and the recorder."""
+    recorder = Volunteer.__table__.alias("recorder")
+    rows = session.exec(
+        select(Attendance, Volunteer, recorder.c.name)
+        .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+        .join(recorder, recorder.c.id == Attendance.recorded_by_id, isouter=True)
+        .where(Attendance.activity_id == activity_id)
+        .order_by(Attendance.checked_in_at, Attendance.id)
+    ).all()
+    return rows
+
+
+def activity_photos(*, session: Session, activity_id: int) -> list[tuple[int, bytes, datetime]]:
+    """The activity's photo evidence as (id, thumbnail JPEG, uploaded at), oldest first; full images stay unread."""
+    return session.exec(select(Photo.id, Photo.thumbnail, Photo.created_at)
+                        .where(Photo.activity_id == activity_id).order_by(Photo.id)).all()
+
+
+def _local_month(session: Session, f: ReportFilter):
+    """'YYYY-MM' of Activity.starts_at in the display time zone, on either backend."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(func.timezone(f.zone.key, Activity.starts_at), literal_column("'YYYY-MM'"))
+    offset = f.start_utc.utcoffset()  # China keeps one offset all year (no summer time)
+    hours = int(offset.total_seconds() // 3600) if offset else 0
+    return func.strftime("%Y-%m", Activity.starts_at, f"{hours:+d} hours")

@@ -1,6 +1,262 @@
-"""Reports pages."""
+"""The office dashboard: tallies with charts, drill-down to records, signals, exports.
+
+Every route is for office accounts only; anyone else gets 404, the same answer as for a page
+that does not exist. A district-limited account's filter is checked against its district by
+parse_filter, so editing the URL cannot widen what it sees.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+from datetime import date, datetime
+from functools import wraps
+from zoneinfo import ZoneInfo
 
-bp = Blueprint("reports", __name__)
+from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from sqlalchemy import func
+from sqlmodel import select
+
+from ..db import get_session
+from ..i18n import current_language, theme_name
+from ..models import LIVE_METHODS, Team, Theme, Unit
+from . import charts, export, queries, signals
+from .filters import FilterError, ReportFilter, parse_filter
+
+bp = Blueprint("reports", __name__, url_prefix="/office")
+
+PER_PAGE = 50
+METHOD_LABELS = {
+    "self_scan": _l("self scan"),
+    "leader_scan": _l("leader scan"),
+    "leader_manual": _l("entered by leader"),
+    "retro_log": _l("logged afterwards"),
+}
+SIGNAL_TITLES = {
+    "overlap": _l("One volunteer in two overlapping activities"),
+    "device_burst": _l("Many self check-ins from one device within minutes"),
+    "overlong": _l("Credited minutes longer than the activity"),
+    "late_entry": _l("Records entered more than 10 working days after the activity"),
+    "retro_no_photo": _l("Activities logged afterwards without photos"),
+    "repeated_roster": _l("The same roster week after week"),
+}
+TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached through the team tables
+
+
+def office_required(view):
+    """Office accounts only; everyone else is told the page does not exist."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args, **kwargs):
+        if not current_user.is_office:
+            abort(404)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@bp.get("")
+@office_required
+def dashboard():
+    """Headline figures and breakdowns (theme, month, unit, teams) with charts, for the filter in the URL."""
+    session = get_session()
+    context = {"error": None, "raw": request.args}
+    status = 200
+    try:
+        f = current_filter()
+    except FilterError as exc:
+        context["error"] = exc.message
+        f = None
+        status = 400
+    if f is not None:
+        language = current_language()
+        top, bottom = queries.ranked_teams(session=session, f=f)
+        context.update(
+            f=f,
+            head=queries.headline(session=session, f=f),
+            themes=queries.by_theme(session=session, f=f, language=language),
+            months=queries.by_month(session=session, f=f),
+            units=queries.by_unit(session=session, f=f),
+            top_teams=top,
+            bottom_teams=bottom,
+            live_total=queries.live_share_total(queries.method_counts(session=session, f=f)),
+        )
+        context["charts"] = {
+            "theme": charts.bars(context["themes"], "attendances"),
+            "month": charts.line(context["months"], "attendances"),
+            "unit": charts.bars(context["units"], "attendances"),
+            "top": charts.bars(top, "attendances"),
+        }
+    context.update(filter_choices(f))
+    context["presets"] = presets(f) if f is not None else []
+    template = "reports/_dashboard.html" if is_fragment_request() else "reports/dashboard.html"
+    return render_template(template, **context), status
+
+
+@bp.get("/activities")
+@office_required
+def activities():
+    """First drill-down: the activities that make up the figures of the filter."""
+    session = get_session()
+    f = current_filter()
+    page = page_number()
+    statement = queries.activities_statement(f)
+    head = queries.headline(session=session, f=f)
+    pages = max(1, -(-head.activities // PER_PAGE))
+    page = min(page, pages)
+    rows = session.exec(statement.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    live = queries.live_counts_for(session=session, activity_ids=[row[0].id for row in rows])
+    return render_template("reports/activities.html", f=f, head=head, rows=rows, live=live, page=page, pages=pages,
+                           labels=filter_labels(f))
+
+
+@bp.get("/activities/<int:activity_id>")
+@office_required
+def activity(activity_id: int):
+    """Second drill-down: one activity's attendances, how each was recorded, credited minutes, photos."""
+    session = get_session()
+    f = current_filter()
+    row = queries.activity_in_area(session=session, area=f.scope, activity_id=activity_id)
+    if row is None:
+        abort(404)
+    records = queries.activity_records(session=session, activity_id=activity_id)
+    counted = [attendance for attendance, _v, _r in records if attendance.voided_at is None]
+    photos = [(photo_id, base64.b64encode(thumbnail).decode("ascii"), created_at)
+              for photo_id, thumbnail, created_at in queries.activity_photos(session=session, activity_id=activity_id)]
+    return render_template("reports/activity.html", f=f, row=row, records=records, photos=photos,
+                           counted=len(counted), counted_minutes=sum(a.credited_minutes for a in counted),
+                           live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS)
+
+
+@bp.get("/signals")
+@office_required
+def signals_page():
+    """Signals of padded numbers for the filter, each with links to the records behind it."""
+    f = current_filter()
+    findings = signals.all_signals(session=get_session(), f=f)
+    return render_template("reports/signals.html", f=f, findings=findings, labels=filter_labels(f),
+                           limit=signals.LIMIT, titles=SIGNAL_TITLES)
+
+
+@bp.get("/export.csv")
+@office_required
+def export_csv():
+    """The current view's tallies, or its attendance records, as CSV (UTF-8 with BOM, Chinese headers)."""
+    return _export("csv")
+
+
+@bp.get("/export.xlsx")
+@office_required
+def export_xlsx():
+    """The current view's tallies, or its attendance records, as an Excel workbook."""
+    return _export("xlsx")
+
+
+def _export(fmt: str) -> Response:
+    session = get_session()
+    f = current_filter()
+    kinds = [value for value in request.args.getlist("kind") if value]
+    if len(set(kinds)) > 1:
+        raise FilterError("repeated_param", name="kind")
+    kind = kinds[0] if kinds else "tallies"
+    if kind not in ("tallies", "records"):
+        abort(400)
+    if kind == "records":
+        rows = export.record_rows(session, f)
+        body = export.records_csv(rows) if fmt == "csv" else export.records_xlsx(rows)
+        name = f"records-{f.start.isoformat()}-{f.end.isoformat()}"
+    else:
+        top, bottom = queries.ranked_teams(session=session, f=f)
+        sections = {
+            "theme": queries.by_theme(session=session, f=f, language="zh_CN"),
+            "month": queries.by_month(session=session, f=f),
+            "unit": queries.by_unit(session=session, f=f),
+            "top": top,
+            "bottom": bottom,
+        }
+        summary = export.headline_rows(f, queries.headline(session=session, f=f), filter_labels(f, language="zh_CN"))
+        body = export.tallies_csv(summary, sections) if fmt == "csv" else export.tallies_xlsx(summary, sections)
+        name = f"tallies-{f.start.isoformat()}-{f.end.isoformat()}"
+    if fmt == "csv":
+        mimetype = "text/csv; charset=utf-8"
+        chunks = (chunk.encode("utf-8") for chunk in body)
+    else:
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        chunks = body
+    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def current_filter() -> ReportFilter:
+    """The request's filter for the logged-in office account (FilterError on bad input)."""
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    return parse_filter(request.args, session=get_session(), office=current_user.volunteer, zone=zone,
+                        today=datetime.now(zone).date())
+
+
+def is_fragment_request() -> bool:
+    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
+
+
+def page_number() -> int:
+    raw = request.args.get("page", "1")
+    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+
+
+def presets(f: ReportFilter) -> list[tuple[str, dict, bool]]:
+    """This month / this quarter / this year, as filter changes, and whether each is the current range."""
+    today = datetime.now(f.zone).date()
+    quarter_start = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    choices = [
+        (_("This month"), today.replace(day=1)),
+        (_("This quarter"), quarter_start),
+        (_("This year"), date(today.year, 1, 1)),
+    ]
+    return [(label, {"from": start.isoformat(), "to": today.isoformat()}, f.start == start and f.end == today)
+            for label, start in choices]
+
+
+def filter_labels(f: ReportFilter, language: str | None = None) -> dict:
+    """Names of what is filtered, for headings and the export's summary."""
+    chinese = (language or current_language()) != "en"
+    labels = {}
+    if f.area is not None:
+        labels["unit"] = f.area.name
+    if f.theme is not None:
+        labels["theme"] = f.theme.name_zh if chinese else f.theme.name_en
+    if f.team is not None:
+        labels["team"] = f.team.name
+    return labels
+
+
+def filter_choices(f: ReportFilter | None) -> dict:
+    """Options of the filter form: themes; the unit's ancestors and children; the area's teams when few."""
+    session = get_session()
+    scope = session.get(Unit, current_user.volunteer.office_unit_id) if current_user.volunteer.office_unit_id else None
+    area = f.area if f is not None else scope
+    themes = session.exec(select(Theme).where(Theme.is_active.is_(True)).order_by(Theme.sort_order, Theme.id)).all()
+    lineage = []
+    if area is not None:
+        ids = [int(part) for part in area.path.strip("/").split("/") if part]
+        known = {unit.id: unit for unit in session.exec(select(Unit).where(Unit.id.in_(ids)))}
+        lineage = [known[i] for i in ids if i in known and (scope is None or known[i].path.startswith(scope.path))]
+    children = session.exec(
+        select(Unit).where(Unit.parent_id == area.id if area is not None else Unit.parent_id.is_(None))
+        .order_by(Unit.code)).all()
+    teams = []
+    if area is not None or (f is not None and f.team is not None):
+        team_filter = Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(area.path))) if area else True
+        count = session.exec(select(func.count(Team.id)).where(team_filter)).one()
+        if count <= TEAM_CHOICES_MAX:
+            teams = session.exec(select(Team).where(team_filter).order_by(Team.name)).all()
+    if f is not None and f.team is not None and all(team.id != f.team.id for team in teams):
+        teams = [f.team] + list(teams)
+    return {"theme_choices": themes, "unit_lineage": lineage, "unit_children": children, "team_choices": teams,
+            "scope": scope, "theme_label": theme_name}
