@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import func, text
 from sqlmodel import Session, select
 
 from .models import AuditEvent, utcnow
@@ -78,23 +78,80 @@ class Break:
     """The first place where the chain does not hold."""
 
     event_id: int
-    problem: str  # "edited" (content does not match its hash) or "missing" (predecessor deleted or replaced)
+    # "edited": the content does not match its hash; "missing": its predecessor was deleted or replaced;
+    # "rewritten": the anchored event's hash changed (the chain was recomputed after an edit);
+    # "truncated": the anchored event is gone (the newest events were deleted).
+    problem: str
+
+    def describe(self) -> str:
+        """One line for operators."""
+        return {
+            "edited": f"event {self.event_id} was edited: its content no longer matches its hash",
+            "missing": f"event {self.event_id} does not follow its predecessor: an earlier event was deleted or replaced",
+            "rewritten": f"event {self.event_id} has a different hash than the anchor: the chain was recomputed",
+            "truncated": f"event {self.event_id} (the anchor) is missing: the newest events were deleted",
+        }[self.problem]
 
 
-def verify(*, session: Session, batch: int = 5000) -> Break | None:
-    """Walk the chain in id order; None if intact, else the first broken link."""
+@dataclass(frozen=True)
+class Head:
+    """The end of the chain: write it down outside the database to detect truncation and rewriting later."""
+
+    count: int
+    event_id: int | None
+    hash: str
+
+    @property
+    def anchor(self) -> str:
+        return f"{self.event_id or 0}:{self.hash}"
+
+
+def head(*, session: Session) -> Head:
+    """How many events there are, and the newest one's id and hash."""
+    count = session.exec(select(func.count()).select_from(AuditEvent)).one()
+    last = session.exec(select(AuditEvent.id, AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
+    return Head(count=count, event_id=last[0] if last else None, hash=last[1] if last else GENESIS)
+
+
+def parse_anchor(text_value: str) -> tuple[int, str]:
+    """'<id>:<hash>' as printed by `volunteer-app audit head`; ValueError if malformed."""
+    raw_id, _, digest = text_value.strip().partition(":")
+    if not raw_id.isdigit() or len(digest) != 64 or any(c not in "0123456789abcdef" for c in digest):
+        raise ValueError("an anchor looks like 1234:<64 hex digits>")
+    return int(raw_id), digest
+
+
+def verify(*, session: Session, batch: int = 5000, anchor: tuple[int, str] | None = None) -> Break | None:
+    """Walk the chain in id order; None if intact, else the first broken link.
+
+    With an anchor (an event id and hash recorded earlier, outside the database) the walk also
+    proves that the chain still reaches that event unchanged.
+    """
     expected_prev = GENESIS
     last_id = 0
+    anchor_seen = anchor is None or anchor[0] == 0
     while True:
+        # populate_existing: check what the database holds now, not objects this session remembers.
         events = session.exec(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(batch)
+            select(AuditEvent)
+            .where(AuditEvent.id > last_id)
+            .order_by(AuditEvent.id)
+            .limit(batch)
+            .execution_options(populate_existing=True)
         ).all()
         if not events:
-            return None
+            break
         for event in events:
             if event.prev_hash != expected_prev:
                 return Break(event.id, "missing")
             if event_hash(event) != event.hash:
                 return Break(event.id, "edited")
+            if anchor is not None and event.id == anchor[0]:
+                if event.hash != anchor[1]:
+                    return Break(event.id, "rewritten")
+                anchor_seen = True
             expected_prev = event.hash
             last_id = event.id
+    if not anchor_seen:
+        return Break(anchor[0], "truncated")
+    return None

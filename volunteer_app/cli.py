@@ -28,9 +28,10 @@ def init_app(app: Flask) -> None:
 
 def _domain_commands() -> list[click.Command]:
     """Commands that live with their domain."""
+    from .maintenance import COMMANDS as maintenance_commands
     from .seed import seed_demo_command
 
-    return [seed_demo_command]
+    return [seed_demo_command] + maintenance_commands
 
 
 @click.group("db")
