@@ -30,8 +30,9 @@ def _domain_commands() -> list[click.Command]:
     """Commands that live with their domain."""
     from .maintenance import COMMANDS as maintenance_commands
     from .seed import seed_demo_command
+    from .teams.jobs import import_group
 
-    return [seed_demo_command] + maintenance_commands
+    return [seed_demo_command, import_group] + maintenance_commands
 
 
 @click.group("db")

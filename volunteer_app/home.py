@@ -12,7 +12,7 @@ from sqlmodel import select
 from .db import get_session
 from .models import Activity, Attendance, Team, Theme, utcnow
 from .reports.queries import city_totals
-from .teams.service import active_member_counts, teams_led_by
+from .teams.service import active_member_counts, memberships_of, teams_led_by
 
 bp = Blueprint("home", __name__)
 
@@ -31,6 +31,7 @@ def index():
         context["totals"] = city_totals(session=session, start=start, end=utcnow() + timedelta(days=1))
     else:
         context.update(volunteer_summary(current_user.id))
+        context["my_teams"] = memberships_of(session=session, volunteer_id=current_user.id)
         teams = teams_led_by(session=session, volunteer_id=current_user.id)
         if teams:
             context["led_teams"] = teams

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms import BooleanField, HiddenField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -19,3 +19,46 @@ class LoginForm(FlaskForm):
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Keep me logged in on this phone"))
+
+
+class NewPasswordMixin:
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Enter a password.")),
+                    Length(min=8, max=128, message=_l("The password needs 8 to 128 characters."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+    password2 = PasswordField(
+        _l("Password again"),
+        validators=[DataRequired(_l("Enter the password again.")),
+                    EqualTo("password", message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class RegisterForm(NewPasswordMixin, FlaskForm):
+    name = StringField(
+        _l("Name"),
+        validators=[DataRequired(_l("Enter your name.")), Length(max=40, message=_l("Too long."))],
+        render_kw={"autocomplete": "name"},
+    )
+    phone = StringField(
+        _l("Mobile number"),
+        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32, message=_l("Too long."))],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+    # Rendered by the unit picker (district → street → community); validated by the service.
+    community = HiddenField(_l("Community"))
+    consent = BooleanField(_l("I have read the privacy notice and agree"))
+
+
+class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    consent = BooleanField(_l("I have read the privacy notice and agree"))
+
+
+class PersonSearchForm(FlaskForm):
+    """A POST form: every search the office makes is written to the audit log."""
+
+    q = StringField(_l("Name, mobile number or its last four digits"),
+                    validators=[DataRequired(_l("Enter what to search for.")),
+                                Length(min=2, max=40, message=_l("Enter 2 to 40 characters."))])

@@ -1,16 +1,23 @@
-"""Login and logout."""
+"""Login, registration, reset links, my record and the office's person search."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session as http_session, url_for
+import base64
+
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session as http_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
-from ..i18n import is_safe_redirect
 from ..extensions import limiter
+from ..i18n import is_safe_redirect
+from ..qr import qr_png
 from .auth import User
-from .forms import LoginForm
-from .service import AccountError, authenticate
+from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
+from .paging import page_arg, paginate, wants_fragment
+from .service import (AccountError, attendance_history, authenticate, issue_password_reset, my_record,
+                      person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
+from .units import office_scope, unit_choices, unit_label
 
 bp = Blueprint("accounts", __name__)
 
@@ -21,9 +28,9 @@ KEPT_ON_LOGIN = ("pending_scan", "pending_invite", "next")
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit("10 per minute; 100 per hour", methods=["POST"])
 def login():
-    """Phone + password login."""
+    """Phone + password login. Anyone."""
     if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
+        return redirect(after_login_target())
     form = LoginForm()
     if form.validate_on_submit():
         try:
@@ -46,18 +53,162 @@ def start_session(volunteer, *, remember: bool = False) -> None:
 
 
 def after_login_target() -> str:
-    """Where to go after logging in: a safe ?next=, a kept target, or home."""
+    """Where to go after logging in: a safe ?next=, a kept target, a kept invite, or home."""
     target = request.args.get("next") or http_session.pop("next", None)
     if target and is_safe_redirect(target):
         return target
+    invite = http_session.get("pending_invite")
+    if isinstance(invite, str) and invite:
+        return url_for("teams.join", token=invite)
     return url_for("home.index")
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session."""
+    """End the session. Logged-in people."""
     logout_user()
     http_session.clear()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), code=303)
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit("5 per minute; 30 per hour", methods=["POST"])
+def register():
+    """A new volunteer registers (name, mobile, password, community, consent). Anyone not logged in."""
+    if current_user.is_authenticated:
+        return redirect(after_login_target())
+    form = RegisterForm()
+    session = get_session()
+    if form.validate_on_submit():
+        try:
+            volunteer = register_volunteer(
+                session=session, name=form.name.data, phone=form.phone.data, password=form.password.data,
+                community_id=_int(form.community.data), consent=bool(form.consent.data),
+            )
+        except AccountError as exc:
+            target = {"bad_name": form.name, "bad_phone": form.phone, "phone_taken": form.phone,
+                      "weak_password": form.password, "bad_unit": form.community,
+                      "consent_required": form.consent}.get(exc.code, form.name)
+            target.errors = list(target.errors) + [exc.message]
+        else:
+            start_session(volunteer)
+            flash(_("Welcome! Your account is ready."), "success")
+            return redirect(after_login_target(), code=303)
+    elif request.method == "POST" and not form.consent.data and "consent" not in form.errors:
+        form.consent.errors = [AccountError("consent_required").message]
+    choices = unit_choices(session=session, district_id=_int(request.form.get("district")),
+                           street_id=_int(request.form.get("street")))
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/register.html", form=form, choices=choices,
+                           selected=_int(form.community.data)), status
+
+
+@bp.get("/register/units")
+def unit_picker():
+    """The district → street → community selects, narrowed by what is chosen (an htmx fragment). Anyone."""
+    choices = unit_choices(session=get_session(), district_id=_int(request.args.get("district")),
+                           street_id=_int(request.args.get("street")))
+    if not wants_fragment():
+        return redirect(url_for("accounts.register"))
+    return render_template("accounts/_unit_picker.html", choices=choices, selected=_int(request.args.get("community")))
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit("10 per minute; 60 per hour", methods=["POST"])
+@limiter.limit("30 per minute")
+def reset_password(token: str):
+    """Set a new password with a one-time link from a leader or the office. Whoever holds the link."""
+    session = get_session()
+    try:
+        _reset, volunteer = reset_for_token(session=session, token=token)
+    except AccountError as exc:
+        return render_template("accounts/reset_invalid.html", message=exc.message), 404
+    form = ResetPasswordForm()
+    needs_consent = volunteer.consent_at is None
+    if form.validate_on_submit():
+        try:
+            volunteer = use_password_reset(session=session, token=token, password=form.password.data,
+                                           consent=bool(form.consent.data))
+        except AccountError as exc:
+            (form.consent if exc.code == "consent_required" else form.password).errors.append(exc.message)
+        else:
+            logout_user()
+            start_session(volunteer)
+            flash(_("Your new password is set."), "success")
+            return redirect(url_for("home.index"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/reset.html", form=form, person=volunteer,
+                           needs_consent=needs_consent), status
+
+
+@bp.get("/me")
+@login_required
+def my_record_page():
+    """My hours, sessions by theme, star level, history and personal QR. The logged-in person."""
+    session = get_session()
+    record = my_record(session=session, volunteer_id=current_user.id,
+                       star_hours=tuple(current_app.config["STAR_LEVEL_HOURS"]))
+    history = paginate(session=session, statement=attendance_history(current_user.id), page=page_arg(),
+                       per_page=current_app.config["PAGE_SIZE"])
+    context = {"record": record, "history": history, "has_personal_qr": "checkin.my_qr" in current_app.view_functions,
+               "star_hours": sorted(current_app.config["STAR_LEVEL_HOURS"]),
+               "home_unit": unit_label(session=session, unit_id=current_user.volunteer.home_unit_id)}
+    if wants_fragment():
+        return render_template("accounts/_history.html", **context)
+    return render_template("accounts/me.html", **context)
+
+
+@bp.route("/office/people", methods=["GET", "POST"])
+@login_required
+def people_search():
+    """The office looks up a person (audited); limited offices see only their area. Office staff."""
+    office = _office_or_404()
+    form = PersonSearchForm()
+    hits = None
+    if form.validate_on_submit():
+        session = get_session()
+        hits = search_people(session=session, office=office, query=form.q.data,
+                             scope=office_scope(session=session, office=office))
+    status = 400 if request.method == "POST" and form.errors else 200
+    return render_template("accounts/people.html", form=form, hits=hits), status
+
+
+@bp.post("/office/people/<int:volunteer_id>/reset")
+@login_required
+def office_issue_reset(volunteer_id: int):
+    """The office issues a one-time reset link for a person in its area. Office staff."""
+    office = _office_or_404()
+    session = get_session()
+    person = person_in_scope(session=session, volunteer_id=volunteer_id,
+                             scope=office_scope(session=session, office=office))
+    if person is None:
+        abort(404)
+    token = issue_password_reset(session=session, volunteer=person, issued_by_id=office.id)
+    return render_reset_link(person, token, back=url_for("accounts.people_search"))
+
+
+def render_reset_link(person, token: str, *, back: str):
+    """The page that shows a new reset link once, as a QR code and a link to copy."""
+    url = url_for("accounts.reset_password", token=token, _external=True)
+    qr = "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
+    response = current_app.make_response(render_template("accounts/reset_link.html", person=person, url=url,
+                                                          qr=qr, back=back))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _office_or_404():
+    if not current_user.is_office:
+        abort(404)
+    return current_user.volunteer
+
+
+def _int(raw) -> int | None:
+    """An id from a form or query string; anything that is not a plain small number is None."""
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 10:
+        return int(raw)
+    return None

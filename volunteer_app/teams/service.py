@@ -1,10 +1,22 @@
 """Teams and membership: who leads what, looked up through what the user may see."""
 from __future__ import annotations
 
+import hmac
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..models import Membership, Team
+from .. import audit
+from ..accounts.phone import normalise_phone
+from ..accounts.service import AccountError, clean_name
+from ..accounts.units import units_in_scope
+from ..errors import DomainError
+from ..models import JOIN_POLICIES, Membership, Team, Unit, Volunteer, utcnow
 
 
 def team_for_leader(*, session: Session, volunteer_id: int, team_id: int) -> Team | None:
@@ -48,3 +60,418 @@ def active_member_counts(*, session: Session, team_ids: list[int]) -> dict[int, 
         .group_by(Membership.team_id)
     )
     return {team_id: count for team_id, count in rows}
+
+
+# --- errors ---------------------------------------------------------------------------------------
+
+class TeamError(DomainError):
+    messages = {
+        "bad_name": _l("Enter a team name of 1 to 40 characters, without invisible or control characters."),
+        "bad_unit": _l("Choose the unit the team belongs to."),
+        "bad_phone": _l("Enter an 11-digit mainland mobile number."),
+        "too_long": _l("The description is too long (at most 2000 characters)."),
+        "name_taken": _l("A team with this name already exists in this unit."),
+        "not_pending": _l("This application has already been decided."),
+        "reason_required": _l("Give a reason (at most 500 characters)."),
+        "bad_status": _l("This cannot be done while the team has this status."),
+        "invite_invalid": _l("This invite link is not valid. Ask the team leader for a new one."),
+        "invite_expired": _l("This invite link has expired. Ask the team leader for a new one."),
+        "team_closed": _l("This team is not accepting members right now."),
+        "already_member": _l("You are already a member of this team."),
+        "already_requested": _l("Your request to join is waiting for the leader's approval."),
+        "request_handled": _l("This request has already been handled."),
+        "not_member": _l("This person is not an active member of the team."),
+        "already_leader": _l("This person is already a leader."),
+        "not_leader": _l("This person is not a leader."),
+        "last_leader": _l("A team needs at least one leader. Make another member a leader first."),
+    }
+
+
+# --- applying for a team and the office's decisions ----------------------------------------------
+
+DESCRIPTION_MAX = 2000
+REASON_MAX = 500
+INVITE_SALT = "team-invite"
+
+
+def apply_for_team(
+    *, session: Session, applicant_id: int, name: str, unit_id: int | None, description: str = "",
+    contact_name: str = "", contact_phone: str = "",
+) -> Team:
+    """A volunteer asks to register a team; it waits for the office (status pending)."""
+    clean = _team_name(name)
+    unit = session.get(Unit, unit_id) if unit_id is not None else None
+    if unit is None:
+        raise TeamError("bad_unit")
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise TeamError("too_long")
+    phone = None
+    if contact_phone and contact_phone.strip():
+        phone = normalise_phone(contact_phone)
+        if phone is None:
+            raise TeamError("bad_phone")
+    contact = _optional_name(contact_name)
+    _name_free(session, unit.id, clean)
+    team = Team(name=clean, unit_id=unit.id, description=description, contact_name=contact,
+                contact_phone=phone, status="pending", applied_by_id=applicant_id,
+                invite_nonce=secrets.token_hex(8))
+    _add_team(session, team)
+    audit.record(session=session, action="team.apply", object_type="team", object_id=team.id, actor_id=applicant_id,
+                 team_id=team.id, data={"new": {"status": "pending", "name": clean}})
+    return team
+
+
+def decide_team(*, session: Session, team: Team, approve: bool, office_id: int, reason: str = "",
+                now: datetime | None = None) -> Team:
+    """Approve (the applicant becomes leader) or reject (a reason is required) a pending team."""
+    _lock_team(session, team.id)
+    if team.status != "pending":
+        raise TeamError("not_pending")
+    reason = _reason(reason, required=not approve)
+    now = now or utcnow()
+    team.status = "active" if approve else "rejected"
+    team.status_reason = reason or None
+    team.decided_by_id = office_id
+    team.decided_at = now
+    session.add(team)
+    session.flush()
+    audit.record(session=session, action="team.approve" if approve else "team.reject", object_type="team",
+                 object_id=team.id, actor_id=office_id, team_id=team.id, reason=reason or None,
+                 data={"old": {"status": "pending"}, "new": {"status": team.status}})
+    if approve and team.applied_by_id is not None:
+        membership = session.exec(select(Membership).where(
+            Membership.team_id == team.id, Membership.volunteer_id == team.applied_by_id)).first()
+        old = _state(membership)
+        membership = membership or Membership(team_id=team.id, volunteer_id=team.applied_by_id)
+        _set(membership, role="leader", status="active", now=now)
+        session.add(membership)
+        session.flush()
+        _audit_membership(session, membership, "membership.leader_on_approval", office_id, old)
+    return team
+
+
+def set_team_suspended(*, session: Session, team: Team, suspended: bool, office_id: int, reason: str) -> Team:
+    """The office suspends an active team (a reason is required) or reactivates a suspended one."""
+    _lock_team(session, team.id)
+    if team.status != ("active" if suspended else "suspended"):
+        raise TeamError("bad_status")
+    reason = _reason(reason, required=suspended)
+    old = team.status
+    team.status = "suspended" if suspended else "active"
+    team.status_reason = reason or None
+    team.decided_by_id = office_id
+    team.decided_at = utcnow()
+    session.add(team)
+    session.flush()
+    audit.record(session=session, action="team.suspend" if suspended else "team.reactivate", object_type="team",
+                 object_id=team.id, actor_id=office_id, team_id=team.id, reason=reason or None,
+                 data={"old": {"status": old}, "new": {"status": team.status}})
+    return team
+
+
+def edit_team(*, session: Session, team: Team, actor_id: int, name: str, description: str, contact_name: str,
+              contact_phone: str, join_policy: str) -> Team:
+    """A leader edits the team's details and how people join."""
+    clean = _team_name(name)
+    description = (description or "").strip()
+    if len(description) > DESCRIPTION_MAX:
+        raise TeamError("too_long")
+    phone = None
+    if contact_phone and contact_phone.strip():
+        phone = normalise_phone(contact_phone)
+        if phone is None:
+            raise TeamError("bad_phone")
+    if join_policy not in JOIN_POLICIES:
+        join_policy = team.join_policy
+    if clean != team.name:
+        _name_free(session, team.unit_id, clean)
+    old = {"name": team.name, "join_policy": team.join_policy}
+    team.name, team.description = clean, description
+    team.contact_name, team.contact_phone = _optional_name(contact_name), phone
+    team.join_policy = join_policy
+    session.add(team)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise TeamError("name_taken") from None
+    audit.record(session=session, action="team.edit", object_type="team", object_id=team.id, actor_id=actor_id,
+                 team_id=team.id, data={"old": old, "new": {"name": team.name, "join_policy": join_policy}})
+    return team
+
+
+def office_teams(*, status: str | None, scope: str | None, query: str = ""):
+    """A statement of (Team, Unit) for the office's lists, limited to its scope; the view paginates."""
+    statement = select(Team, Unit).join(Unit, Unit.id == Team.unit_id)
+    if status:
+        statement = statement.where(Team.status == status)
+    if scope is not None:
+        statement = statement.where(Team.unit_id.in_(units_in_scope(scope)))
+    if query.strip():
+        statement = statement.where(Team.name.contains(query.strip()[:40], autoescape=True))
+    return statement.order_by(Team.created_at, Team.id)
+
+
+def team_for_office(*, session: Session, team_id: int, scope: str | None) -> Team | None:
+    """A team inside the office's scope, or None (callers answer 404)."""
+    team = session.get(Team, team_id)
+    if team is None:
+        return None
+    if scope is not None and session.exec(units_in_scope(scope).where(Unit.id == team.unit_id)).first() is None:
+        return None
+    return team
+
+
+# --- invites ---------------------------------------------------------------------------------------
+
+
+def invite_token(team: Team, *, secret_key: str) -> str:
+    """A signed token naming the team and its current nonce; a new nonce revokes every older token."""
+    return URLSafeSerializer(secret_key, salt=INVITE_SALT).dumps([team.id, team.invite_nonce])
+
+
+def team_for_invite(*, session: Session, token: str, secret_key: str, now: datetime | None = None) -> Team:
+    """The team an invite token opens, or TeamError(invite_invalid / invite_expired / team_closed)."""
+    if not token or len(token) > 200:
+        raise TeamError("invite_invalid")
+    try:
+        payload = URLSafeSerializer(secret_key, salt=INVITE_SALT).loads(token)
+    except (BadData, ValueError, TypeError, UnicodeError):
+        raise TeamError("invite_invalid") from None
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
+            and not isinstance(payload[0], bool) and isinstance(payload[1], str)):
+        raise TeamError("invite_invalid")
+    team = session.get(Team, payload[0])
+    if team is None or not hmac.compare_digest(team.invite_nonce, payload[1]):
+        raise TeamError("invite_invalid")
+    if team.invite_expires_at is not None and team.invite_expires_at <= (now or utcnow()):
+        raise TeamError("invite_expired")
+    if team.status != "active":
+        raise TeamError("team_closed")
+    return team
+
+
+def renew_invite(*, session: Session, team: Team, actor_id: int, valid_days: int | None) -> Team:
+    """A new invite (new nonce: every older link and QR stops working), valid for some days or without end."""
+    team.invite_nonce = secrets.token_hex(8)
+    team.invite_expires_at = utcnow() + timedelta(days=valid_days) if valid_days else None
+    session.add(team)
+    session.flush()
+    audit.record(session=session, action="team.invite_renew", object_type="team", object_id=team.id,
+                 actor_id=actor_id, team_id=team.id, data={"new": {"valid_days": valid_days}})
+    return team
+
+
+def join_team(*, session: Session, team: Team, volunteer_id: int, now: datetime | None = None) -> Membership:
+    """Join through an invite: active at once if the team auto-accepts, else pending the leader's approval."""
+    _lock_team(session, team.id)
+    now = now or utcnow()
+    membership = session.exec(select(Membership).where(
+        Membership.team_id == team.id, Membership.volunteer_id == volunteer_id)).first()
+    if membership is not None and membership.status == "active":
+        raise TeamError("already_member")
+    if membership is not None and membership.status == "pending":
+        raise TeamError("already_requested")
+    old = _state(membership)
+    membership = membership or Membership(team_id=team.id, volunteer_id=volunteer_id)
+    _set(membership, role="member", status="active" if team.join_policy == "auto" else "pending", now=now)
+    session.add(membership)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same person's second tab won the race
+        raise TeamError("already_requested") from None
+    _audit_membership(session, membership, "membership.join" if membership.status == "active"
+                      else "membership.request", volunteer_id, old)
+    return membership
+
+
+# --- a leader manages members ---------------------------------------------------------------------
+
+
+def membership_in_team(*, session: Session, team: Team, membership_id: int) -> Membership | None:
+    """A membership of this team, or None (callers answer 404)."""
+    membership = session.get(Membership, membership_id)
+    return membership if membership is not None and membership.team_id == team.id else None
+
+
+def decide_request(*, session: Session, membership: Membership, approve: bool, actor_id: int) -> Membership:
+    """Approve or reject a pending request to join."""
+    _lock_team(session, membership.team_id)
+    session.refresh(membership)
+    if membership.status != "pending":
+        raise TeamError("request_handled")
+    old = _state(membership)
+    _set(membership, role="member", status="active" if approve else "rejected")
+    session.add(membership)
+    session.flush()
+    _audit_membership(session, membership, "membership.approve" if approve else "membership.reject", actor_id, old)
+    return membership
+
+
+def remove_member(*, session: Session, membership: Membership, actor_id: int, reason: str = "") -> Membership:
+    """A leader removes a member (never the team's last leader)."""
+    return _end_membership(session, membership, actor_id, "membership.remove", reason)
+
+
+def leave_team(*, session: Session, membership: Membership) -> Membership:
+    """A volunteer leaves a team (or withdraws a pending request); the last leader cannot leave."""
+    if membership.status == "pending":
+        old = _state(membership)
+        _set(membership, role="member", status="left")
+        session.add(membership)
+        session.flush()
+        _audit_membership(session, membership, "membership.withdraw", membership.volunteer_id, old)
+        return membership
+    return _end_membership(session, membership, membership.volunteer_id, "membership.leave", "")
+
+
+def set_leader(*, session: Session, membership: Membership, leader: bool, actor_id: int) -> Membership:
+    """Promote an active member to (co-)leader, or demote a leader; a team never loses its last leader."""
+    _lock_team(session, membership.team_id)
+    session.refresh(membership)
+    if membership.status != "active":
+        raise TeamError("not_member")
+    if leader and membership.role == "leader":
+        raise TeamError("already_leader")
+    if not leader and membership.role != "leader":
+        raise TeamError("not_leader")
+    if not leader and _leader_count(session, membership.team_id) <= 1:
+        raise TeamError("last_leader")
+    old = _state(membership)
+    _set(membership, role="leader" if leader else "member", status="active")
+    session.add(membership)
+    session.flush()
+    _audit_membership(session, membership, "membership.promote" if leader else "membership.demote", actor_id, old)
+    return membership
+
+
+def roster(*, team_id: int, query: str = "", status: str = "active"):
+    """A statement of (Membership, Volunteer) for a team: leaders first, then by name; search by name or last 4."""
+    statement = (
+        select(Membership, Volunteer)
+        .join(Volunteer, Volunteer.id == Membership.volunteer_id)
+        .where(Membership.team_id == team_id, Membership.status == status, Volunteer.deleted_at.is_(None))
+    )
+    text = (query or "").strip()[:40]
+    if text:
+        if len(text) == 4 and text.isdigit():
+            statement = statement.where(Volunteer.phone_tail == text)
+        else:
+            statement = statement.where(Volunteer.name.contains(text, autoescape=True))
+    return statement.order_by(Membership.role.desc(), Volunteer.name, Volunteer.id)
+
+
+def memberships_of(*, session: Session, volunteer_id: int) -> list[tuple[Membership, Team]]:
+    """A volunteer's teams (active and pending), for "My teams"."""
+    return list(session.exec(
+        select(Membership, Team).join(Team, Team.id == Membership.team_id)
+        .where(Membership.volunteer_id == volunteer_id, Membership.status.in_(("active", "pending")))
+        .order_by(Team.name)
+    ).all())
+
+
+def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Membership | None:
+    """The volunteer's active or pending membership of a team, or None (callers answer 404)."""
+    return session.exec(select(Membership).where(
+        Membership.team_id == team_id, Membership.volunteer_id == volunteer_id,
+        Membership.status.in_(("active", "pending")))).first()
+
+
+def applications_of(*, session: Session, volunteer_id: int) -> list[Team]:
+    """Teams this volunteer applied for that are still pending or were rejected."""
+    return list(session.exec(select(Team).where(
+        Team.applied_by_id == volunteer_id, Team.status.in_(("pending", "rejected"))).order_by(Team.created_at)))
+
+
+def active_member(*, session: Session, team_id: int, volunteer_id: int) -> Membership | None:
+    """The active membership of volunteer in team, if any."""
+    return session.exec(select(Membership).where(
+        Membership.team_id == team_id, Membership.volunteer_id == volunteer_id,
+        Membership.status == "active")).first()
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _end_membership(session: Session, membership: Membership, actor_id: int, action: str,
+                    reason: str) -> Membership:
+    _lock_team(session, membership.team_id)
+    session.refresh(membership)
+    if membership.status != "active":
+        raise TeamError("not_member")
+    if membership.role == "leader" and _leader_count(session, membership.team_id) <= 1:
+        raise TeamError("last_leader")
+    old = _state(membership)
+    _set(membership, role="member", status="left")
+    session.add(membership)
+    session.flush()
+    _audit_membership(session, membership, action, actor_id, old, reason=_reason(reason, required=False) or None)
+    return membership
+
+
+def _leader_count(session: Session, team_id: int) -> int:
+    return session.exec(select(func.count(Membership.id)).where(
+        Membership.team_id == team_id, Membership.role == "leader", Membership.status == "active")).one()
+
+
+def _lock_team(session: Session, team_id: int) -> None:
+    """Serialise membership changes of one team (PostgreSQL row lock; SQLite writers already queue)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+
+
+def _set(membership: Membership, *, role: str, status: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    if status == "active" and membership.status != "active":
+        membership.joined_at = now
+    membership.role, membership.status, membership.updated_at = role, status, now
+
+
+def _state(membership: Membership | None) -> dict | None:
+    return None if membership is None else {"role": membership.role, "status": membership.status}
+
+
+def _audit_membership(session: Session, membership: Membership, action: str, actor_id: int | None,
+                      old: dict | None, reason: str | None = None) -> None:
+    audit.record(session=session, action=action, object_type="membership", object_id=membership.id,
+                 actor_id=actor_id, team_id=membership.team_id, reason=reason,
+                 data={"old": old, "new": _state(membership), "volunteer_id": membership.volunteer_id})
+
+
+def _team_name(raw: str | None) -> str:
+    try:
+        return clean_name(raw)
+    except AccountError:
+        raise TeamError("bad_name") from None
+
+
+def _optional_name(raw: str | None) -> str:
+    if not raw or not raw.strip():
+        return ""
+    try:
+        return clean_name(raw)
+    except AccountError:
+        raise TeamError("bad_name") from None
+
+
+def _reason(raw: str | None, *, required: bool) -> str:
+    reason = (raw or "").strip()
+    if (required and not reason) or len(reason) > REASON_MAX:
+        raise TeamError("reason_required")
+    return reason
+
+
+def _name_free(session: Session, unit_id: int, name: str) -> None:
+    if session.exec(select(Team.id).where(Team.unit_id == unit_id, Team.name == name)).first() is not None:
+        raise TeamError("name_taken")
+
+
+def _add_team(session: Session, team: Team) -> None:
+    session.add(team)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise TeamError("name_taken") from None

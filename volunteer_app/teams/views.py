@@ -1,6 +1,364 @@
-"""Teams pages."""
+"""Teams pages: applying, the office's decisions, invites, membership, rosters.
+
+Who may use each route is said in its docstring and checked by looking the object up through what
+the person may see: a leader of team A asking for team B gets the same 404 as for a missing team.
+Imports (the office's spreadsheet onboarding) are in imports.py on this blueprint.
+"""
 from __future__ import annotations
 
-from flask import Blueprint
+import base64
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as http_session, \
+    url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlmodel import select
+
+from ..accounts.paging import page_arg, paginate, wants_fragment
+from ..accounts.service import issue_password_reset
+from ..accounts.units import office_scope, unit_label
+from ..accounts.views import render_reset_link
+from ..db import get_session
+from ..extensions import limiter
+from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
+from ..qr import qr_png
+from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
+from .service import (TeamError, active_member_counts, applications_of, decide_request, decide_team, edit_team,
+                      invite_token, join_team, leave_team, membership_in_team, memberships_of, office_teams,
+                      own_membership, remove_member, renew_invite, roster, set_leader, set_team_suspended,
+                      team_for_invite, team_for_leader, team_for_office)
 
 bp = Blueprint("teams", __name__)
+
+MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
+
+
+# --- volunteers ---------------------------------------------------------------------------------
+
+
+@bp.get("/teams")
+@login_required
+def my_teams():
+    """My teams, my pending requests and team applications. Any logged-in volunteer (office: 404)."""
+    _volunteer_or_404()
+    session = get_session()
+    return render_template("teams/mine.html", memberships=memberships_of(session=session, volunteer_id=current_user.id),
+                           applications=applications_of(session=session, volunteer_id=current_user.id),
+                           form=ReasonForm())
+
+
+@bp.route("/teams/apply", methods=["GET", "POST"])
+@login_required
+def apply():
+    """Apply to register a new team; the office decides. Any logged-in volunteer (office: 404)."""
+    _volunteer_or_404()
+    session = get_session()
+    form = TeamApplyForm(unit_choices=_unit_choices(session))
+    if form.validate_on_submit():
+        from .service import apply_for_team
+
+        try:
+            team = apply_for_team(session=session, applicant_id=current_user.id, name=form.name.data,
+                                  unit_id=form.unit.data or None, description=form.description.data or "",
+                                  contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "")
+        except TeamError as exc:
+            _field_for(form, exc.code).errors.append(exc.message)
+        else:
+            flash(_("Your application for %(name)s was sent to the Civilization Office.", name=team.name), "success")
+            return redirect(url_for("teams.my_teams"), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("teams/apply.html", form=form), status
+
+
+@bp.post("/teams/<int:team_id>/leave")
+@login_required
+def leave(team_id: int):
+    """Leave a team or withdraw a request. A member of that team (others: 404)."""
+    session = get_session()
+    membership = own_membership(session=session, volunteer_id=current_user.id, team_id=team_id)
+    if membership is None or not ReasonForm().validate_on_submit():
+        abort(404 if membership is None else 400)
+    team = session.get(Team, team_id)
+    try:
+        leave_team(session=session, membership=membership)
+    except TeamError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("teams.my_teams"), code=303)
+    flash(_("You left %(name)s.", name=team.name), "info")
+    return redirect(url_for("teams.my_teams"), code=303)
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
+@limiter.limit("60 per minute")
+def join(token: str):
+    """"Join team X" from an invite link or QR. Anyone with a valid invite (not logged in: log in or register first)."""
+    session = get_session()
+    try:
+        team = team_for_invite(session=session, token=token, secret_key=current_app.config["SECRET_KEY"])
+    except TeamError as exc:
+        if http_session.get("pending_invite") == token:
+            http_session.pop("pending_invite")
+        return render_template("teams/join_invalid.html", message=exc.message), 404
+    if not current_user.is_authenticated:
+        http_session["pending_invite"] = token
+        return render_template("teams/join.html", team=team, unit=unit_label(session=session, unit_id=team.unit_id),
+                               membership=None, form=None)
+    if current_user.is_office:
+        http_session.pop("pending_invite", None)
+        abort(404)
+    form = ReasonForm()
+    membership = session.exec(select(Membership).where(
+        Membership.team_id == team.id, Membership.volunteer_id == current_user.id)).first()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        http_session.pop("pending_invite", None)
+        try:
+            membership = join_team(session=session, team=team, volunteer_id=current_user.id)
+        except TeamError as exc:
+            session.rollback()
+            flash(exc.message, "info")
+            return redirect(url_for("teams.my_teams"), code=303)
+        if membership.status == "active":
+            flash(_("Welcome to %(name)s!", name=team.name), "success")
+        else:
+            flash(_("Your request to join %(name)s was sent to its leaders.", name=team.name), "success")
+        return redirect(url_for("home.index"), code=303)
+    return render_template("teams/join.html", team=team, unit=unit_label(session=session, unit_id=team.unit_id),
+                           membership=membership, form=form)
+
+
+# --- leaders --------------------------------------------------------------------------------------
+
+
+@bp.get("/teams/<int:team_id>")
+@login_required
+def team_home(team_id: int):
+    """A team's page for its leaders: requests waiting, members, invite, details. Leaders of that team."""
+    session = get_session()
+    team = _leader_team(team_id)
+    pending = session.exec(roster(team_id=team.id, status="pending")).all()
+    counts = active_member_counts(session=session, team_ids=[team.id])
+    return render_template("teams/team.html", team=team, pending=pending, member_count=counts.get(team.id, 0),
+                           unit=unit_label(session=session, unit_id=team.unit_id), form=ReasonForm())
+
+
+@bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(team_id: int):
+    """Edit the team's details and join policy. Leaders of that team."""
+    session = get_session()
+    team = _leader_team(team_id)
+    form = TeamEditForm(obj=team)
+    if form.validate_on_submit():
+        try:
+            edit_team(session=session, team=team, actor_id=current_user.id, name=form.name.data,
+                      description=form.description.data or "", contact_name=form.contact_name.data or "",
+                      contact_phone=form.contact_phone.data or "", join_policy=form.join_policy.data)
+        except TeamError as exc:
+            session.rollback()
+            _field_for(form, exc.code).errors.append(exc.message)
+        else:
+            flash(_("The team's details are saved."), "success")
+            return redirect(url_for("teams.team_home", team_id=team.id), code=303)
+    status = 400 if request.method == "POST" else 200
+    return render_template("teams/edit.html", team=team, form=form), status
+
+
+@bp.route("/teams/<int:team_id>/invite", methods=["GET", "POST"])
+@login_required
+def invite(team_id: int):
+    """The team's invite as a QR code and a link; POST makes a new one (older ones stop working). Leaders."""
+    session = get_session()
+    team = _leader_team(team_id)
+    form = InviteForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        renew_invite(session=session, team=team, actor_id=current_user.id, valid_days=form.valid_days.data or None)
+        flash(_("A new invite is ready; the old link and QR code no longer work."), "success")
+        return redirect(url_for("teams.invite", team_id=team.id), code=303)
+    url = url_for("teams.join", token=invite_token(team, secret_key=current_app.config["SECRET_KEY"]),
+                  _external=True)
+    qr = "data:image/png;base64," + base64.b64encode(qr_png(url)).decode("ascii")
+    return render_template("teams/invite.html", team=team, url=url, qr=qr, form=form)
+
+
+@bp.get("/teams/<int:team_id>/members")
+@login_required
+def members(team_id: int):
+    """The roster with full phone numbers, paginated, searchable by name or last four digits. Leaders."""
+    session = get_session()
+    team = _leader_team(team_id)
+    query = (request.args.get("q") or "")[:40]
+    page = paginate(session=session, statement=roster(team_id=team.id, query=query), page=page_arg(),
+                    per_page=current_app.config["PAGE_SIZE"])
+    pending = session.exec(roster(team_id=team.id, status="pending")).all()
+    context = {"team": team, "page": page, "q": query, "pending": pending, "form": ReasonForm(),
+               "leader_count": sum(1 for m, _v in page.items if m.role == "leader")}
+    if wants_fragment():
+        return render_template("teams/_roster.html", **context)
+    return render_template("teams/members.html", **context)
+
+
+@bp.post("/teams/<int:team_id>/members/<int:membership_id>/<action>")
+@login_required
+def member_action(team_id: int, membership_id: int, action: str):
+    """Approve, reject, remove, promote, demote a member, or issue a reset link. Leaders of that team."""
+    session = get_session()
+    team = _leader_team(team_id)
+    membership = membership_in_team(session=session, team=team, membership_id=membership_id)
+    if membership is None or action not in MEMBER_ACTIONS:
+        abort(404)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    person = session.get(Volunteer, membership.volunteer_id)
+    try:
+        if action in ("approve", "reject"):
+            decide_request(session=session, membership=membership, approve=action == "approve",
+                           actor_id=current_user.id)
+        elif action == "remove":
+            remove_member(session=session, membership=membership, actor_id=current_user.id,
+                          reason=form.reason.data or "")
+        elif action in ("promote", "demote"):
+            set_leader(session=session, membership=membership, leader=action == "promote", actor_id=current_user.id)
+        else:
+            if membership.status != "active":
+                raise TeamError("not_member")
+            token = issue_password_reset(session=session, volunteer=person, issued_by_id=current_user.id,
+                                         team_id=team.id)
+            return render_reset_link(person, token, back=url_for("teams.members", team_id=team.id))
+    except TeamError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+    else:
+        flash(_MEMBER_DONE[action]() % {"name": person.name}, "success")
+    back = request.form.get("back")
+    target = url_for("teams.team_home", team_id=team.id) if back == "team" else url_for("teams.members", team_id=team.id)
+    return redirect(target, code=303)
+
+
+_MEMBER_DONE = {
+    "approve": lambda: _("%(name)s is now a member."),
+    "reject": lambda: _("The request of %(name)s was declined."),
+    "remove": lambda: _("%(name)s was removed from the team."),
+    "promote": lambda: _("%(name)s is now a leader."),
+    "demote": lambda: _("%(name)s is no longer a leader."),
+}
+
+
+# --- the office -----------------------------------------------------------------------------------
+
+
+@bp.get("/office/teams")
+@login_required
+def office_list():
+    """Teams by status (the pending queue first), in the office's area. Office staff."""
+    office = _office_or_404()
+    session = get_session()
+    status = request.args.get("status", "pending")
+    if status not in TEAM_STATUSES:
+        status = "pending"
+    query = (request.args.get("q") or "")[:40]
+    page = paginate(session=session, statement=office_teams(status=status, scope=office_scope(session=session,
+                    office=office), query=query), page=page_arg(), per_page=current_app.config["PAGE_SIZE"])
+    return render_template("teams/office_list.html", page=page, status=status, statuses=TEAM_STATUSES, q=query)
+
+
+@bp.get("/office/teams/<int:team_id>")
+@login_required
+def office_team(team_id: int):
+    """One team for the office: application, contact (masked), member count, decisions. Office staff."""
+    office = _office_or_404()
+    session = get_session()
+    team = _office_team(office, team_id)
+    applicant = session.get(Volunteer, team.applied_by_id) if team.applied_by_id else None
+    counts = active_member_counts(session=session, team_ids=[team.id])
+    return render_template("teams/office_team.html", team=team, applicant=applicant,
+                           member_count=counts.get(team.id, 0), unit=unit_label(session=session, unit_id=team.unit_id),
+                           form=ReasonForm())
+
+
+@bp.post("/office/teams/<int:team_id>/<action>")
+@login_required
+def office_decide(team_id: int, action: str):
+    """Approve or reject an application, suspend or reactivate a team (reason required to say no). Office."""
+    office = _office_or_404()
+    session = get_session()
+    team = _office_team(office, team_id)
+    if action not in ("approve", "reject", "suspend", "reactivate"):
+        abort(404)
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        if action in ("approve", "reject"):
+            decide_team(session=session, team=team, approve=action == "approve", office_id=office.id,
+                        reason=form.reason.data or "")
+        else:
+            set_team_suspended(session=session, team=team, suspended=action == "suspend", office_id=office.id,
+                               reason=form.reason.data or "")
+    except TeamError as exc:
+        session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("teams.office_team", team_id=team_id), code=303)
+    flash(_OFFICE_DONE[action]() % {"name": team.name}, "success")
+    return redirect(url_for("teams.office_team", team_id=team_id), code=303)
+
+
+_OFFICE_DONE = {
+    "approve": lambda: _("%(name)s is approved; the applicant is its leader."),
+    "reject": lambda: _("The application of %(name)s was rejected."),
+    "suspend": lambda: _("%(name)s is suspended."),
+    "reactivate": lambda: _("%(name)s is active again."),
+}
+
+
+# --- helpers --------------------------------------------------------------------------------------
+
+
+def _leader_team(team_id: int) -> Team:
+    team = team_for_leader(session=get_session(), volunteer_id=current_user.id, team_id=team_id)
+    if team is None:
+        abort(404)
+    return team
+
+
+def _office_team(office: Volunteer, team_id: int) -> Team:
+    session = get_session()
+    team = team_for_office(session=session, team_id=team_id, scope=office_scope(session=session, office=office))
+    if team is None:
+        abort(404)
+    return team
+
+
+def _office_or_404() -> Volunteer:
+    if not current_user.is_office:
+        abort(404)
+    return current_user.volunteer
+
+
+def _volunteer_or_404() -> None:
+    if current_user.is_office:
+        abort(404)
+
+
+def _unit_choices(session) -> list[tuple[int, str]]:
+    units = session.exec(select(Unit)).all()
+    names = {u.id: u.name for u in units}
+    labelled = []
+    for unit in units:
+        ids = [int(p) for p in unit.path.strip("/").split("/") if p.isdigit()]
+        labelled.append((unit.id, " · ".join(names[i] for i in ids if i in names) or unit.name))
+    return sorted(labelled, key=lambda item: item[1])
+
+
+def _field_for(form, code: str):
+    return {"bad_unit": getattr(form, "unit", form.name), "bad_phone": form.contact_phone,
+            "too_long": form.description}.get(code, form.name)
+
+
+from . import imports  # noqa: E402,F401  (the office's import pages live on this blueprint)

@@ -1,0 +1,183 @@
+"""Import jobs: the web upload runs in a background thread, its progress and report live in ImportJob.
+
+Checking the rows reads through a session of its own (no write lock is held, so progress can be
+committed meanwhile and any app server can show it); writing is one transaction. If the database
+changed between the two (someone registered one of the numbers), the unique index refuses the write
+and the job fails with nothing written.
+"""
+from __future__ import annotations
+
+import json
+import threading
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from ..db import get_engine, session_scope
+from ..models import ImportJob, Volunteer, utcnow
+from .importer import REPORT_LIMIT, ImportFileError, ImportResult, read_table, validate_and_write
+
+
+def create_job(*, kind: str, filename: str, actor_id: int | None) -> int:
+    """A queued job, committed at once so that the progress page can find it."""
+    with session_scope() as session:
+        job = ImportJob(kind=kind, filename=filename[:200], status="queued", created_by_id=actor_id)
+        session.add(job)
+        session.flush()
+        return job.id
+
+
+def start_job(app: Flask, *, job_id: int, kind: str, filename: str, data: bytes, actor_id: int | None,
+              scope: str | None) -> threading.Thread:
+    """Run the import in a daemon thread; the request answers at once."""
+    thread = threading.Thread(target=_run_in_app, args=(app, job_id, kind, filename, data, actor_id, scope),
+                              name=f"import-job-{job_id}", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_job(*, job_id: int, kind: str, filename: str, data: bytes, actor_id: int | None, scope: str | None,
+            progress=None) -> ImportResult | None:
+    """Read, check and (if every row is right) write; the job row records each phase and the outcome."""
+
+    def update(phase: str, done: int, total: int) -> None:
+        with session_scope(write=True) as session:
+            job = session.get(ImportJob, job_id)
+            job.status, job.processed_rows, job.total_rows = phase, done, total
+        if progress:
+            progress(phase, done, total)
+
+    try:
+        update("validating", 0, 0)
+        table = read_table(kind, filename, data)
+        update("validating", 0, len(table.rows))
+        with session_scope(write=False) as reader:
+            with session_scope(write=True) as writer:
+                result = validate_and_write(session=writer, read_session=reader, kind=kind, table=table,
+                                            actor_id=actor_id, scope=scope, progress=update)
+        _finish(job_id, result=result)
+        if progress:
+            progress("done", result.total_rows, result.total_rows)
+        return result
+    except ImportFileError as exc:
+        _finish(job_id, file_error=exc)
+    except IntegrityError:
+        _finish(job_id, file_error=ImportFileError("conflict"))
+    except Exception:
+        current_app.logger.exception("Import job %s failed", job_id)
+        _finish(job_id, file_error=ImportFileError("unreadable"), crashed=True)
+    return None
+
+
+def job_report(job: ImportJob) -> dict:
+    """The stored report: {"errors": [...], "ignored_columns": [...], "file_error": {...} | None}."""
+    try:
+        report = json.loads(job.report or "{}")
+    except ValueError:
+        report = {}
+    if isinstance(report, list):
+        report = {"errors": report}
+    report.setdefault("errors", [])
+    report.setdefault("ignored_columns", [])
+    report.setdefault("file_error", None)
+    report.setdefault("memberships", 0)
+    return report
+
+
+def _finish(job_id: int, *, result: ImportResult | None = None, file_error: ImportFileError | None = None,
+            crashed: bool = False) -> None:
+    with session_scope(write=True) as session:
+        job = session.get(ImportJob, job_id)
+        job.finished_at = utcnow()
+        if result is not None:
+            job.total_rows = result.total_rows
+            job.processed_rows = result.total_rows
+            job.error_count = len(result.errors)
+            job.created_count = result.created
+            job.status = "done" if result.ok else "failed"
+            job.report = json.dumps({
+                "errors": [e.as_dict() for e in result.errors[:REPORT_LIMIT]],
+                "ignored_columns": result.ignored_columns,
+                "file_error": None,
+                "memberships": result.memberships,
+            }, ensure_ascii=False)
+        else:
+            job.status = "failed"
+            job.report = json.dumps({"errors": [], "ignored_columns": [], "crashed": crashed,
+                                     "file_error": {"code": file_error.code, "params": file_error.params}},
+                                    ensure_ascii=False)
+
+
+def _run_in_app(app: Flask, *args) -> None:
+    with app.app_context():
+        run_job(job_id=args[0], kind=args[1], filename=args[2], data=args[3], actor_id=args[4], scope=args[5])
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+
+@click.group("import")
+def import_group() -> None:
+    """Onboard rosters from XLSX or CSV files (all rows or none)."""
+
+
+def _import_command(kind: str):
+    @import_group.command(kind)
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--as", "actor_phone", default=None, help="Phone of the office account recorded as importer.")
+    @with_appcontext
+    def command(path: str, actor_phone: str | None) -> None:
+        from ..accounts.phone import normalise_phone
+
+        actor_id = None
+        if actor_phone:
+            with session_scope(get_engine(), write=False) as session:
+                actor_id = session.exec(select(Volunteer.id).where(
+                    Volunteer.phone == normalise_phone(actor_phone), Volunteer.role == "office")).first()
+            if actor_id is None:
+                raise click.UsageError(f"No office account with phone {actor_phone!r}.")
+        with open(path, "rb") as fh:
+            data = fh.read()
+        job_id = create_job(kind=kind, filename=path.rsplit("/", 1)[-1], actor_id=actor_id)
+        with click.progressbar(length=1, label=f"Importing {kind}", show_percent=True) as bar:
+            state = {"done": 0}
+
+            def progress(phase: str, done: int, total: int) -> None:
+                if total and bar.length != total:
+                    bar.length = total
+                if done > state["done"]:
+                    bar.update(done - state["done"])
+                    state["done"] = done
+                bar.label = f"{kind}: {phase}"
+
+            result = run_job(job_id=job_id, kind=kind, filename=path, data=data, actor_id=actor_id, scope=None,
+                             progress=progress)
+        _echo_outcome(job_id, result)
+
+    return command
+
+
+def _echo_outcome(job_id: int, result: ImportResult | None) -> None:
+    from .importer import column_label, row_message
+
+    with session_scope(write=False) as session:
+        job = session.get(ImportJob, job_id)
+        report = job_report(job)
+    if result is None:
+        error = report["file_error"] or {}
+        message = ImportFileError(error.get("code", "unreadable"), **(error.get("params") or {})).message
+        raise click.ClickException(f"Nothing imported: {message}")
+    if not result.ok:
+        for error in report["errors"]:
+            click.echo(f"row {error['row']}, {column_label(job.kind, error['column'])}: "
+                       f"{error['value']!r}: {row_message(error)}", err=True)
+        raise click.ClickException(f"Nothing imported: {job.error_count} problem(s) in {result.total_rows} rows.")
+    extra = f", {result.memberships} memberships" if result.memberships else ""
+    click.echo(f"Imported {result.created} {job.kind}{extra} (job {job_id}).")
+
+
+_import_command("teams")
+_import_command("volunteers")
