@@ -230,7 +230,7 @@ def ranked_teams(*, session: Session, f: ReportFilter) -> tuple[list[Tally], lis
                           link={"team": team_id}))
     rows.sort(key=lambda row: (-row.attendances, -row.minutes, row.label))
     top = rows[:RANKED_TEAMS]
-    bottom = list(reversed(rows[max(RANKED_TEAMS, len(rows) - RANKED_TEAMS):]))
+    bottom = list(reversed(rows[max(len(top), len(rows) - RANKED_TEAMS):]))  # never repeats a top team
     return top, bottom
 
 
