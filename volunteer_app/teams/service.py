@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from datetime import datetime, timedelta
 
@@ -92,6 +93,7 @@ class TeamError(DomainError):
 DESCRIPTION_MAX = 2000
 REASON_MAX = 500
 INVITE_SALT = "team-invite"
+_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.]+")
 
 
 def apply_for_team(
@@ -233,7 +235,8 @@ def invite_token(team: Team, *, secret_key: str) -> str:
 
 def team_for_invite(*, session: Session, token: str, secret_key: str, now: datetime | None = None) -> Team:
     """The team an invite token opens, or TeamError(invite_invalid / invite_expired / team_closed)."""
-    if not token or len(token) > 200:
+    # Base64 decoding skips characters outside its alphabet; refuse them first, so one token has one spelling.
+    if not token or len(token) > 200 or not _TOKEN_CHARS.fullmatch(token):
         raise TeamError("invite_invalid")
     try:
         payload = URLSafeSerializer(secret_key, salt=INVITE_SALT).loads(token)
