@@ -1,0 +1,218 @@
+"""Personal data: what is held about one person, and deleting the person while keeping the counts.
+
+Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
+attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
+What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
+and their phone as a team's contact.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask_babel import lazy_gettext as _l
+from sqlmodel import Session, select
+from werkzeug.security import check_password_hash
+
+from .. import audit
+from ..errors import DomainError
+from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+
+DELETED_NAME = "已注销志愿者"
+EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv")
+# Statuses of a team that still needs a leader.
+LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class PrivacyError(DomainError):
+    messages = {
+        "bad_password": _l("The password is wrong."),
+        "sole_leader": _l("You are the only leader of %(teams)s. Make another member a leader first, then delete your account."),
+        "office_account": _l("Office accounts are closed by the system administrator, not here."),
+        "already_deleted": _l("This account has already been deleted."),
+    }
+
+
+def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai") -> dict:
+    """Everything held about one person that is theirs to take away: profile, memberships, attendances.
+
+    Times are ISO 8601 in the display time zone (with its offset, so they are exact).
+    """
+    tz = ZoneInfo(zone)
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None:
+        raise PrivacyError("already_deleted")
+    home = session.get(Unit, volunteer.home_unit_id) if volunteer.home_unit_id else None
+    profile = {
+        "name": volunteer.name,
+        "phone": volunteer.phone,
+        "role": volunteer.role,
+        "home_unit": home.name if home else None,
+        "registered_at": _time(volunteer.created_at, tz),
+        "consent_at": _time(volunteer.consent_at, tz),
+    }
+    memberships = [
+        {
+            "team": team.name,
+            "role": membership.role,
+            "status": membership.status,
+            "applied_at": _time(membership.created_at, tz),
+            "joined_at": _time(membership.joined_at, tz),
+        }
+        for membership, team in session.exec(
+            select(Membership, Team)
+            .join(Team, Team.id == Membership.team_id)
+            .where(Membership.volunteer_id == volunteer_id)
+            .order_by(Membership.created_at, Membership.id)
+        )
+    ]
+    attendances = [
+        {
+            "activity": activity.title,
+            "team": team.name,
+            "theme": theme.code,
+            "place": activity.place,
+            "activity_starts_at": _time(activity.starts_at, tz),
+            "activity_ends_at": _time(activity.ends_at, tz),
+            "checked_in_at": _time(attendance.checked_in_at, tz),
+            "checked_out_at": _time(attendance.checked_out_at, tz),
+            "credited_minutes": attendance.credited_minutes,
+            "method": attendance.method,
+            "voided": attendance.voided_at is not None,
+            "void_reason": attendance.void_reason,
+        }
+        for attendance, activity, team, theme in session.exec(
+            select(Attendance, Activity, Team, Theme)
+            .join(Activity, Activity.id == Attendance.activity_id)
+            .join(Team, Team.id == Activity.team_id)
+            .join(Theme, Theme.id == Activity.theme_id)
+            .where(Attendance.volunteer_id == volunteer_id)
+            .order_by(Attendance.checked_in_at, Attendance.id)
+        )
+    ]
+    return {"profile": profile, "memberships": memberships, "attendances": attendances}
+
+
+def export_csv(data: dict, part: str) -> str:
+    """One part of personal_data() as CSV (with a BOM, so that Excel reads the Chinese right).
+
+    Text that starts like a formula is prefixed with an apostrophe so a spreadsheet shows it as text.
+    """
+    rows = [data["profile"]] if part == "profile" else data[part]
+    out = io.StringIO()
+    out.write("\ufeff")
+    if part == "profile":
+        fields = list(data["profile"])
+    else:
+        fields = list(rows[0]) if rows else list(_EMPTY_FIELDS[part])
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(fields)
+    for row in rows:
+        writer.writerow([_inert(row[field]) for field in fields])
+    return out.getvalue()
+
+
+_EMPTY_FIELDS = {
+    "memberships": ("team", "role", "status", "applied_at", "joined_at"),
+    "attendances": ("activity", "team", "theme", "place", "activity_starts_at", "activity_ends_at", "checked_in_at",
+                    "checked_out_at", "credited_minutes", "method", "voided", "void_reason"),
+}
+
+
+def record_export(*, session: Session, volunteer_id: int, kind: str) -> None:
+    """Note in the audit log that a person took their data (not what it contained)."""
+    audit.record(session=session, action="privacy.export", object_type="volunteer", object_id=volunteer_id,
+                 actor_id=volunteer_id, data={"format": kind})
+
+
+def sole_leader_of(*, session: Session, volunteer_id: int) -> list[Team]:
+    """Teams (not closed) that this volunteer leads alone."""
+    led = session.exec(
+        select(Team)
+        .join(Membership, Membership.team_id == Team.id)
+        .where(
+            Membership.volunteer_id == volunteer_id,
+            Membership.role == "leader",
+            Membership.status == "active",
+            Team.status.in_(LIVE_TEAM_STATUSES),
+        )
+        .order_by(Team.name)
+    ).all()
+    alone = []
+    for team in led:
+        others = session.exec(
+            select(Membership.id).where(
+                Membership.team_id == team.id,
+                Membership.role == "leader",
+                Membership.status == "active",
+                Membership.volunteer_id != volunteer_id,
+            )
+        ).first()
+        if others is None:
+            alone.append(team)
+    return alone
+
+
+def delete_account(*, session: Session, volunteer_id: int, password: str) -> Volunteer:
+    """Anonymise the volunteer after checking the password; attendances stay, so the tallies do not change."""
+    volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None or volunteer.deleted_at is not None:
+        raise PrivacyError("already_deleted")
+    if not check_password_hash(volunteer.password_hash, password or ""):
+        raise PrivacyError("bad_password")
+    if volunteer.role == "office":
+        raise PrivacyError("office_account")
+    alone = sole_leader_of(session=session, volunteer_id=volunteer_id)
+    if alone:
+        raise PrivacyError("sole_leader", teams="、".join(team.name for team in alone))
+
+    now = utcnow()
+    old_phone = volunteer.phone
+    left = []
+    for membership in session.exec(
+        select(Membership).where(Membership.volunteer_id == volunteer_id, Membership.status != "left")
+    ):
+        left.append(membership.team_id)
+        membership.status = "left"
+        membership.updated_at = now
+    contacts = []
+    if old_phone:
+        for team in session.exec(select(Team).where(Team.contact_phone == old_phone)):
+            contacts.append(team.id)
+            team.contact_phone = None
+            team.contact_name = ""
+    for reset in session.exec(
+        select(PasswordReset).where(PasswordReset.volunteer_id == volunteer_id, PasswordReset.used_at.is_(None))
+    ):
+        reset.used_at = now
+
+    volunteer.name = DELETED_NAME
+    volunteer.phone = None
+    volunteer.phone_tail = None
+    volunteer.password_hash = "!deleted!" + secrets.token_hex(16)  # matches no password: no "$" method part
+    volunteer.session_version += 1
+    volunteer.deleted_at = now
+    session.add(volunteer)
+    session.flush()
+    audit.record(session=session, action="privacy.delete", object_type="volunteer", object_id=volunteer_id,
+                 actor_id=volunteer_id,
+                 data={"memberships_left": sorted(set(left)), "team_contacts_cleared": sorted(contacts)})
+    return volunteer
+
+
+def _time(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value else None
+
+
+def _inert(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
