@@ -323,7 +323,7 @@ def adjust(attendance_id: int):
     activity, _attendance = _correctable_or_404(attendance_id)
     form = AdjustForm(prefix=f"a{attendance_id}")
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
         _run(lambda: service.adjust_minutes(session=get_session(), attendance_id=attendance_id,
                                             minutes=form.minutes.data, reason=form.reason.data,
@@ -353,7 +353,7 @@ def add_missed(activity_id: int):
     form = AddMissedForm(prefix="add")
     form.volunteer.choices = _member_choices(activity, exclude=set())
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors), "error")
+        flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
         _run(lambda: service.add_missed(session=get_session(), activity_id=activity.id,
                                         volunteer_id=form.volunteer.data, minutes=form.minutes.data,
