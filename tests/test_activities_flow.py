@@ -319,3 +319,12 @@ def test_cancel_needs_a_reason(client, auth, session, world):
     assert cancelled.status == "cancelled" and cancelled.status_reason == "暴雨"
     fresh(session)
     assert session.exec(select(AuditEvent.action)).all() == ["activity.cancel"]
+
+
+def test_leader_home_links_to_the_team_activities_and_the_open_one(client, auth, session, world):
+    activity = factories.make_activity(session, world.team_a, status="open", title="早高峰劝导")
+    session.commit()
+    auth.login(world.leader_a.phone)
+    page = client.get("/").get_data(as_text=True)
+    assert f"/teams/{world.team_a.id}/activities" in page
+    assert 'id="open-now"' in page and f"/activities/{activity.id}" in page

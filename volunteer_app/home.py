@@ -44,6 +44,15 @@ def index():
                 .order_by(Activity.starts_at.desc())
                 .limit(RECENT)
             ).all()
+            context["open_activities"] = [row for row in context["team_activities"] if row[0].status == "open"] \
+                or session.exec(
+                    select(Activity, Team, Theme)
+                    .join(Team, Team.id == Activity.team_id)
+                    .join(Theme, Theme.id == Activity.theme_id)
+                    .where(Activity.team_id.in_([t.id for t in teams]), Activity.status == "open")
+                    .order_by(Activity.starts_at)
+                    .limit(RECENT)
+                ).all()
     return render_template("home/index.html", **context)
 
 
