@@ -11,7 +11,7 @@ from sqlmodel import select
 
 from ..accounts.paging import wants_fragment
 from ..accounts.units import office_scope
-from ..db import get_session
+from ..db import commit, get_session
 from ..models import ImportJob
 from .forms import ImportForm
 from .importer import COLUMNS, ImportFileError, column_label, inert, row_message, template_rows
@@ -37,7 +37,9 @@ def import_upload():
         else:
             data = upload.read()
             scope = office_scope(session=session, office=office)
-            job_id = create_job(kind=form.kind.data, filename=filename, actor_id=office.id)
+            job_id = create_job(session=session, kind=form.kind.data, filename=filename, actor_id=office.id)
+            # Committed now: the job's thread writes its progress from its own connections.
+            commit()
             start_job(current_app._get_current_object(), job_id=job_id, kind=form.kind.data, filename=filename,
                       data=data, actor_id=office.id, scope=scope)
             return redirect(url_for("teams.import_job", job_id=job_id), code=303)

@@ -14,20 +14,19 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from ..db import get_engine, session_scope
 from ..models import ImportJob, Volunteer, utcnow
 from .importer import REPORT_LIMIT, ImportFileError, ImportResult, read_table, validate_and_write
 
 
-def create_job(*, kind: str, filename: str, actor_id: int | None) -> int:
-    """A queued job, committed at once so that the progress page can find it."""
-    with session_scope() as session:
-        job = ImportJob(kind=kind, filename=filename[:200], status="queued", created_by_id=actor_id)
-        session.add(job)
-        session.flush()
-        return job.id
+def create_job(*, session: Session, kind: str, filename: str, actor_id: int | None) -> int:
+    """A queued job; the caller commits before starting it, so that the progress page can find it."""
+    job = ImportJob(kind=kind, filename=filename[:200], status="queued", created_by_id=actor_id)
+    session.add(job)
+    session.flush()
+    return job.id
 
 
 def start_job(app: Flask, *, job_id: int, kind: str, filename: str, data: bytes, actor_id: int | None,
@@ -141,7 +140,8 @@ def _import_command(kind: str):
                 raise click.UsageError(f"No office account with phone {actor_phone!r}.")
         with open(path, "rb") as fh:
             data = fh.read()
-        job_id = create_job(kind=kind, filename=path.rsplit("/", 1)[-1], actor_id=actor_id)
+        with session_scope(get_engine()) as session:
+            job_id = create_job(session=session, kind=kind, filename=path.rsplit("/", 1)[-1], actor_id=actor_id)
         with click.progressbar(length=1, label=f"Importing {kind}", show_percent=True) as bar:
             state = {"done": 0}
 
@@ -155,7 +155,9 @@ def _import_command(kind: str):
 
             result = run_job(job_id=job_id, kind=kind, filename=path, data=data, actor_id=actor_id, scope=None,
                              progress=progress)
-        _echo_outcome(job_id, result)
+        # Messages are translated for a request's locale; the terminal gets the default language.
+        with current_app.test_request_context():
+            _echo_outcome(job_id, result)
 
     return command
 
