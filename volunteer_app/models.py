@@ -150,6 +150,9 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_team_starts", "team_id", "starts_at"),
         Index("ix_activity_unit_starts", "unit_id", "starts_at"),
         Index("ix_activity_status", "status"),
+        # Covers the office dashboard's tallies: a year of the city is read from the index alone.
+        Index("ix_activity_tally", "status", "starts_at", "theme_id", "team_id", "unit_id", "attendee_count",
+              "total_minutes"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -189,6 +192,8 @@ class Attendance(SQLModel, table=True):
         ),
         CheckConstraint("credited_minutes >= 0", name="ck_attendance_minutes"),
         Index("ix_attendance_volunteer_checkin", "volunteer_id", "checked_in_at"),
+        # Covers the dashboard's per-activity counts (distinct volunteers, share recorded live).
+        Index("ix_attendance_tally", "activity_id", "voided_at", "method", "volunteer_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

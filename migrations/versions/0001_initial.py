@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 07:59:15.493137
+Create Date: 2026-11-26 08:24:12.348962
 """
 from typing import Sequence, Union
 
@@ -186,6 +186,7 @@ def upgrade() -> None:
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.create_index('ix_activity_starts', ['starts_at'], unique=False)
         batch_op.create_index('ix_activity_status', ['status'], unique=False)
+        batch_op.create_index('ix_activity_tally', ['status', 'starts_at', 'theme_id', 'team_id', 'unit_id', 'attendee_count', 'total_minutes'], unique=False)
         batch_op.create_index('ix_activity_team_starts', ['team_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_activity_theme_starts', ['theme_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_activity_unit_starts', ['unit_id', 'starts_at'], unique=False)
@@ -235,6 +236,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('activity_id', 'volunteer_id', name='uq_attendance_activity_volunteer')
     )
     with op.batch_alter_table('attendance', schema=None) as batch_op:
+        batch_op.create_index('ix_attendance_tally', ['activity_id', 'voided_at', 'method', 'volunteer_id'], unique=False)
         batch_op.create_index('ix_attendance_volunteer_checkin', ['volunteer_id', 'checked_in_at'], unique=False)
 
     op.create_table('photo',
@@ -284,6 +286,7 @@ def downgrade() -> None:
     op.drop_table('photo')
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index('ix_attendance_volunteer_checkin')
+        batch_op.drop_index('ix_attendance_tally')
 
     op.drop_table('attendance')
     with op.batch_alter_table('membership', schema=None) as batch_op:
@@ -295,6 +298,7 @@ def downgrade() -> None:
         batch_op.drop_index('ix_activity_unit_starts')
         batch_op.drop_index('ix_activity_theme_starts')
         batch_op.drop_index('ix_activity_team_starts')
+        batch_op.drop_index('ix_activity_tally')
         batch_op.drop_index('ix_activity_status')
         batch_op.drop_index('ix_activity_starts')
 
