@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -363,7 +363,8 @@ def roster(*, team_id: int, query: str = "", status: str = "active"):
             statement = statement.where(Volunteer.phone_tail == text)
         else:
             statement = statement.where(Volunteer.name.contains(text, autoescape=True))
-    return statement.order_by(Membership.role.desc(), Volunteer.name, Volunteer.id)
+    leaders_first = case((Membership.role == "leader", 0), else_=1)
+    return statement.order_by(leaders_first, Volunteer.name, Volunteer.id)
 
 
 def memberships_of(*, session: Session, volunteer_id: int) -> list[tuple[Membership, Team]]:
