@@ -7,6 +7,7 @@ Public functions (keyword-only `session`; they only flush; errors are CheckinErr
         method: "self_scan" | "leader_scan" | "leader_manual". geo: (lat, lng, accuracy_m) or None.
         Codes: no_activity, not_open, closed, cancelled, not_started, ended, not_member, not_leader,
         bad_method, already_checked_in (params: time), voided.
+        = apply_check_in(session=, attendance=plan_check_in(same arguments)): the reads, then the write.
     check_out(*, session, activity_id, volunteer_id, at=None, recorded_by_id=None) -> Attendance
         Codes: no_activity, not_open, closed, cancelled, not_checked_in, already_checked_out (params: time),
         voided, bad_time.
@@ -90,7 +91,28 @@ def check_in(
     device_hash: str | None = None,
     geo: tuple | None = None,
 ) -> Attendance:
-    """Check a volunteer in to an open activity, exactly once."""
+    """Check a volunteer in to an open activity, exactly once (plan_check_in, then apply_check_in)."""
+    attendance = plan_check_in(session=session, activity_id=activity_id, volunteer_id=volunteer_id, method=method,
+                               recorded_by_id=recorded_by_id, at=at, device_hash=device_hash, geo=geo)
+    return apply_check_in(session=session, attendance=attendance)
+
+
+def plan_check_in(
+    *,
+    session: Session,
+    activity_id: int,
+    volunteer_id: int,
+    method: str,
+    recorded_by_id: int | None = None,
+    at: datetime | None = None,
+    device_hash: str | None = None,
+    geo: tuple | None = None,
+) -> Attendance:
+    """Every check that only reads: the unsaved Attendance that apply_check_in will write.
+
+    The check-in view ends its read transaction between the two calls, so that on SQLite the write
+    transaction (and its lock) lasts only for the two statements of apply_check_in.
+    """
     at = at or utcnow()
     if method not in SELF_AND_LEADER_METHODS:
         raise CheckinError("bad_method")
@@ -106,17 +128,27 @@ def check_in(
     if existing is not None:
         _raise_existing(existing)
     status, accuracy = geo_status(activity, geo)
-    attendance = Attendance(
+    now = utcnow()
+    return Attendance(
         activity_id=activity_id,
         volunteer_id=volunteer_id,
         checked_in_at=at,
         method=method,
         recorded_by_id=recorded_by_id if method != "self_scan" else volunteer_id,
-        created_at=at if at <= utcnow() else utcnow(),
+        created_at=min(at, now),
         device_hash=device_hash,
         geo_status=status,
         geo_accuracy_m=accuracy,
     )
+
+
+def apply_check_in(*, session: Session, attendance: Attendance) -> Attendance:
+    """Write a planned attendance: the counter update (guarded by status = 'open') and the insert.
+
+    The first statement is a write, so a SQLite transaction begun here takes the write lock at once
+    and never has to upgrade a read snapshot. A concurrent duplicate hits the unique constraint.
+    """
+    activity_id, volunteer_id = attendance.activity_id, attendance.volunteer_id
     try:
         with session.begin_nested():
             bumped = session.execute(
@@ -126,7 +158,8 @@ def check_in(
                 .execution_options(synchronize_session=False)
             ).rowcount
             if not bumped:
-                raise CheckinError("not_open")
+                status = session.exec(select(Activity.status).where(Activity.id == activity_id)).first()
+                raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
             session.add(attendance)
             session.flush()
     except IntegrityError:
@@ -135,7 +168,9 @@ def check_in(
         if existing is None:
             raise
         _raise_existing(existing)
-    session.expire(activity, ["attendee_count"])
+    activity = session.get(Activity, activity_id)
+    if activity is not None:
+        session.expire(activity, ["attendee_count"])
     return attendance
 
 

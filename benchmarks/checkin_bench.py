@@ -1,0 +1,280 @@
+"""Check-in throughput: the check-in POST against a trivial endpoint, under gunicorn on loopback.
+
+    .venv/bin/python benchmarks/checkin_bench.py --backend sqlite
+    .venv/bin/python benchmarks/checkin_bench.py --backend postgresql
+
+Seeds a fresh database (open activities, volunteers), makes logged-in session cookies and CSRF tokens
+offline, mints current rotating tokens, starts gunicorn on 127.0.0.1, then runs wrk (bounded: -d) twice
+with the same server settings: GET /healthz, and POST /c/<token> where every request is a new attendance
+(a distinct volunteer × activity pair). Afterwards it checks that the database holds exactly one
+attendance per accepted POST. Prints a Markdown table row for docs/PERFORMANCE.md.
+Only ever talks to 127.0.0.1; needs `wrk` (apt-get install -y wrk).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+LUA = r"""
+local rows = {}
+local counter = 1
+local nthreads = 1
+local created = 0
+-- thread_id is a global that setup() gives each thread (a local here would shadow it)
+
+function setup(thread)
+  thread:set("thread_id", created)
+  created = created + 1
+end
+
+function init(args)
+  local path = args[1]
+  nthreads = tonumber(args[2])
+  local i = 0
+  for line in io.lines(path) do
+    if i % nthreads == thread_id then
+      local p, c, b = line:match("([^\t]*)\t([^\t]*)\t(.*)")
+      rows[#rows + 1] = wrk.format("POST", p, {
+        ["Cookie"] = "session=" .. c,
+        ["Content-Type"] = "application/x-www-form-urlencoded",
+        ["Host"] = "127.0.0.1",
+      }, b)
+    end
+    i = i + 1
+  end
+end
+
+function request()
+  local r = rows[counter]
+  counter = counter + 1
+  if counter > #rows then counter = 1 end
+  return r
+end
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--pg-admin-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run (bounded)")
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
+    parser.add_argument("--worker-class", default="gthread")
+    parser.add_argument("--activities", type=int, default=20)
+    parser.add_argument("--volunteers", type=int, default=2500)
+    parser.add_argument("--port", type=int, default=18765)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        sys.exit("wrk is not installed (apt-get install -y wrk)")
+
+    workdir = Path(tempfile.mkdtemp(prefix="rv-bench-"))
+    secret_key = secrets.token_urlsafe(32)
+    url, drop = make_database(args, workdir)
+    server = None
+    try:
+        cookies, activity_ids = seed(url, secret_key, workdir, args)
+        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(workdir / "instance"),
+                   DB_POOL_SIZE=str(max(args.threads, 5)))
+        server = subprocess.Popen(
+            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
+             "--threads", str(args.threads), "--worker-class", args.worker_class, "--log-level", "warning",
+             "volunteer_app:create_app()"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"),
+            start_new_session=True,
+        )
+        wait_ready(args.port)
+        base = f"http://127.0.0.1:{args.port}"
+        trivial = run_wrk(args, f"{base}/healthz", None)
+        requests_file = write_requests(url, secret_key, cookies, activity_ids, workdir)
+        script = workdir / "checkin.lua"
+        script.write_text(LUA)
+        checkin = run_wrk(args, f"{base}/", (script, requests_file))
+        stored = count_attendances(url)
+    finally:
+        if server is not None:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=20)
+        drop()
+    accepted = checkin["requests"] - checkin["errors"]
+    print(f"\ntrivial GET /healthz : {trivial['rps']:.0f} req/s, p50 {trivial['p50']} ms, p99 {trivial['p99']} ms")
+    print(f"check-in POST /c/... : {checkin['rps']:.0f} req/s, p50 {checkin['p50']} ms, p99 {checkin['p99']} ms, "
+          f"non-2xx/3xx {checkin['errors']}, socket errors {checkin['socket_errors']}")
+    print(f"attendances stored: {stored} for {accepted} accepted POSTs "
+          f"({'OK' if stored == accepted else 'MISMATCH'})")
+    ratio = checkin["rps"] / trivial["rps"] if trivial["rps"] else 0
+    print(f"ratio {ratio:.2f}")
+    print(f"\n| {args.backend} | {args.workers}×{args.threads} {args.worker_class} | {args.connections} | "
+          f"{trivial['rps']:.0f} | {trivial['p99']} | {checkin['rps']:.0f} | {checkin['p50']} | {checkin['p99']} | "
+          f"{ratio:.2f} | {stored}/{accepted} |")
+
+
+def make_database(args, workdir: Path):
+    """A fresh database with the schema: a SQLite file, or a PostgreSQL database dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    if args.backend == "sqlite":
+        return f"sqlite:///{workdir / 'bench.db'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
+    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    name = f"rv_bench_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    return args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}", drop
+
+
+def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, str], list[int]]:
+    """Open activities of one team, volunteers, and a logged-in session cookie (with CSRF token) for each."""
+    from flask import session as http_session
+    from flask_wtf.csrf import generate_csrf
+    from sqlalchemy import insert
+    from sqlmodel import Session, SQLModel, select
+
+    from volunteer_app import create_app
+    from volunteer_app.db import make_engine
+    from volunteer_app.models import Activity, Team, Theme, Unit, Volunteer, utcnow
+    from volunteer_app.schema import ensure_reference_data
+
+    engine = make_engine(url)
+    SQLModel.metadata.create_all(engine)
+    now = utcnow()
+    with Session(engine) as session:
+        ensure_reference_data(session)
+        unit = Unit(name="基准社区", level="community", code="BENCH", path="/1/")
+        session.add(unit)
+        session.flush()
+        team = Team(name="基准志愿服务队", unit_id=unit.id, status="active", invite_nonce=secrets.token_hex(8))
+        session.add(team)
+        session.flush()
+        theme_id = session.exec(select(Theme.id)).first()
+        session.execute(insert(Volunteer), [
+            {"name": f"志愿者{i}", "phone": f"1970{i:07d}", "phone_tail": f"{i % 10000:04d}", "password_hash": "!",
+             "role": "volunteer", "is_active": True, "session_version": 1, "created_at": now}
+            for i in range(args.volunteers)
+        ])
+        session.execute(insert(Activity), [
+            {"team_id": team.id, "theme_id": theme_id, "unit_id": unit.id, "title": f"基准活动{i}", "place": "",
+             "starts_at": now - timedelta(minutes=30), "ends_at": now + timedelta(hours=3), "status": "open",
+             "qr_mode": "rotating", "members_only": False, "is_retro": False, "secret": secrets.token_hex(16),
+             "created_at": now, "opened_at": now, "attendee_count": 0, "total_minutes": 0}
+            for i in range(args.activities)
+        ])
+        session.commit()
+        volunteer_ids = list(session.exec(select(Volunteer.id).order_by(Volunteer.id)))
+        activity_ids = list(session.exec(select(Activity.id).order_by(Activity.id)))
+    engine.dispose()
+
+    app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False})
+    serializer = app.session_interface.get_signing_serializer(app)
+    cookies = {}
+    for volunteer_id in volunteer_ids:
+        with app.test_request_context("/"):
+            http_session["_user_id"] = f"{volunteer_id}:1"
+            http_session["_fresh"] = True
+            csrf = generate_csrf()
+            cookies[volunteer_id] = (serializer.dumps(dict(http_session)), csrf)
+    app.extensions["db_engine"].dispose()
+    return cookies, activity_ids
+
+
+def write_requests(url: str, secret_key: str, cookies: dict, activity_ids: list[int], workdir: Path) -> Path:
+    """One line per new attendance: volunteer-major, so each person's requests stay under the per-user limit."""
+    from urllib.parse import urlencode
+
+    from sqlmodel import Session, select
+
+    from volunteer_app.checkin import tokens
+    from volunteer_app.db import make_engine
+    from volunteer_app.models import Activity
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        secrets_by_id = {a: s for a, s in session.exec(select(Activity.id, Activity.secret))}
+    engine.dispose()
+    minted = {a: tokens.rotating_token(secret_key=secret_key, activity_id=a, activity_secret=secrets_by_id[a])
+              for a in activity_ids}
+    path = workdir / "requests.tsv"
+    with path.open("w") as fh:
+        for volunteer_id, (cookie, csrf) in cookies.items():
+            for activity_id in activity_ids:
+                body = urlencode({"csrf_token": csrf, "action": "in", "activity": activity_id})
+                fh.write(f"/c/{minted[activity_id]}\t{cookie}\t{body}\n")
+    return path
+
+
+def wait_ready(port: int) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("gunicorn did not start; see its log")
+
+
+def run_wrk(args, url: str, script) -> dict:
+    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
+               "--timeout", "10s"]
+    if script is not None:
+        lua, requests_file = script
+        command += ["-s", str(lua), url, "--", str(requests_file), str(args.wrk_threads)]
+    else:
+        command.append(url)
+    output = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60).stdout
+    print(output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "errors": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+        "socket_errors": (m.group(0) if (m := re.search(r"Socket errors:.*", output)) else "none"),
+        "p50": _ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", output)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
+    }
+
+
+def _ms(match) -> float:
+    value, unit = float(match.group(1)), match.group(2)
+    return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+
+
+def count_attendances(url: str) -> int:
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from volunteer_app.db import make_engine
+    from volunteer_app.models import Attendance
+
+    engine = make_engine(url)
+    with Session(engine) as session:
+        count = session.exec(select(func.count(Attendance.id))).one()
+    engine.dispose()
+    return count
+
+
+if __name__ == "__main__":
+    main()
