@@ -281,3 +281,23 @@ def test_cli_reports_bad_rows_and_writes_nothing(runner, world, session, tmp_pat
     assert "row 3" in result.output and "Nothing imported" in result.output
     session.rollback()
     assert count(session, Volunteer, Volunteer.name.like("周%")) == 0
+
+
+def test_progress_is_reported_while_reading_checking_and_writing(app, world, session):
+    from volunteer_app.db import session_scope
+    from volunteer_app.teams.jobs import create_job, run_job
+
+    rows = [VOLUNTEER_HEADER] + [[f"批量{i}", f"1370{i:07d}", "D01-S01-C01", "", ""] for i in range(6000)]
+    seen = []
+    with app.app_context():
+        with session_scope() as scoped:
+            job_id = create_job(session=scoped, kind="volunteers", filename="big.csv", actor_id=None)
+        result = run_job(job_id=job_id, kind="volunteers", filename="big.csv", data=csv_bytes(rows), actor_id=None,
+                         scope=None, progress=lambda *p: seen.append(p))
+    assert result.ok and result.created == 6000
+    assert ("validating", 5000, 0) in seen  # reading, total not known yet
+    assert ("validating", 5000, 6000) in seen  # checking
+    assert ("writing", 6000, 6000) in seen and seen[-1] == ("done", 6000, 6000)
+    session.rollback()
+    job = session.get(ImportJob, job_id)
+    assert (job.status, job.created_count, job.processed_rows) == ("done", 6000, 6000)

@@ -136,8 +136,11 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cell texts)
 
 
-def read_table(kind: str, filename: str, data: bytes) -> Table:
-    """The rows of the first sheet (XLSX) or of a CSV file (UTF-8 or GB18030), as text cells."""
+def read_table(kind: str, filename: str, data: bytes, progress: Progress | None = None) -> Table:
+    """The rows of the first sheet (XLSX) or of a CSV file (UTF-8 or GB18030), as text cells.
+
+    Reading a large workbook is the slowest step, so progress reports the rows read (total 0: unknown yet).
+    """
     name = (filename or "").lower()
     if not data:
         raise ImportFileError("empty")
@@ -158,6 +161,8 @@ def read_table(kind: str, filename: str, data: bytes) -> Table:
         if not any(texts):
             continue
         rows.append((number, texts))
+        if progress and len(rows) % PROGRESS_EVERY == 0:
+            progress("validating", len(rows), 0)
         if len(rows) > MAX_ROWS:
             raise ImportFileError("too_many_rows", limit=MAX_ROWS)
     if header is None or not rows:
@@ -172,13 +177,12 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Iterable]]:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
-        rows = list(enumerate(sheet.iter_rows(values_only=True), start=1))
+        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
         workbook.close()
-    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, IndexError, AttributeError):
+    except ImportFileError:
+        raise
+    except Exception:  # zipfile, XML and openpyxl's own errors: a broken or disguised file
         raise ImportFileError("unreadable") from None
-    except Exception:  # openpyxl raises its own exception types for broken workbooks
-        raise ImportFileError("unreadable") from None
-    return iter(rows)
 
 
 def _csv_rows(data: bytes) -> Iterator[tuple[int, Iterable]]:

@@ -51,7 +51,7 @@ def run_job(*, job_id: int, kind: str, filename: str, data: bytes, actor_id: int
 
     try:
         update("validating", 0, 0)
-        table = read_table(kind, filename, data)
+        table = read_table(kind, filename, data, progress=update)
         update("validating", 0, len(table.rows))
         with session_scope(write=False) as reader:
             with session_scope(write=True) as writer:
