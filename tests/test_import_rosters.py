@@ -301,3 +301,13 @@ def test_progress_is_reported_while_reading_checking_and_writing(app, world, ses
     session.rollback()
     job = session.get(ImportJob, job_id)
     assert (job.status, job.created_count, job.processed_rows) == ("done", 6000, 6000)
+
+
+def test_decompression_bomb_is_refused_before_parsing(monkeypatch):
+    from volunteer_app.teams import importer
+
+    data = xlsx([VOLUNTEER_HEADER, ["周一", "13900000001", "D01-S01-C01", "", ""]])
+    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 1000)  # the same check, at a size a test can build
+    with pytest.raises(ImportFileError) as excinfo:
+        read_table("volunteers", "bomb.xlsx", data)
+    assert excinfo.value.code == "too_large"

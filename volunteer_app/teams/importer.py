@@ -28,6 +28,7 @@ from ..errors import DomainError
 from ..models import AuditEvent, Membership, Team, Unit, Volunteer, utcnow
 
 MAX_ROWS = 200_000
+MAX_UNPACKED_BYTES = 400_000_000  # a 166,000-row roster unpacks to well under 100 MB
 PROGRESS_EVERY = 5_000
 REPORT_LIMIT = 5_000  # rows kept in the stored report; error_count has the full number
 
@@ -94,6 +95,7 @@ class ImportFileError(DomainError):
         "missing_columns": _l("Columns missing: %(columns)s. Download the template to see the expected columns."),
         "duplicate_columns": _l("A column appears twice: %(columns)s."),
         "too_many_rows": _l("The file has more than %(limit)d rows; split it."),
+        "too_large": _l("The workbook unpacks to more than %(limit)d MB; save it again or split it."),
         "conflict": _l("The database changed while the file was checked (e.g. someone registered). "
                        "Nothing was written; please upload the file again."),
     }
@@ -175,6 +177,10 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Iterable]]:
     from openpyxl import load_workbook
 
     try:
+        # A decompression bomb (a small file that unpacks to gigabytes) is refused before parsing.
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+                raise ImportFileError("too_large", limit=MAX_UNPACKED_BYTES // 1_000_000)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
         yield from enumerate(sheet.iter_rows(values_only=True), start=1)
