@@ -1,0 +1,315 @@
+"""`volunteer-app seed-demo`: deterministic, consistent demo data with its planted padding cases (small scale)."""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from volunteer_app.models import Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from volunteer_app.seed import (
+    DEMO_PASSWORD,
+    DISTRICT_OFFICE_PHONE,
+    LEADER_PHONE,
+    OFFICE_PHONE,
+    PLANTED_DEVICE_HASHES,
+    PLANTED_OVERLAP_PHONES,
+    PLANTED_ROSTER_LEADER_PHONES,
+    SCALES,
+    VOLUNTEER_PHONE,
+)
+from volunteer_app.workdays import past_recording_deadline
+
+NOW = "2026-11-26T15:10:00+08:00"
+NOW_UTC = datetime.fromisoformat(NOW).astimezone(timezone.utc)
+PLANTED = SCALES["small"].planted
+SEEDED_TABLES = (Unit, Volunteer, Team, Membership, Activity, Attendance, Photo)
+
+
+def seed(runner, *extra):
+    result = runner.invoke(args=["seed-demo", "--scale", "small", "--now", NOW, *extra])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    return result
+
+
+@pytest.fixture
+def seeded(runner, app):
+    """The small demo city, seeded once for the test."""
+    return seed(runner)
+
+
+@pytest.fixture
+def db(app):
+    with Session(app.extensions["db_engine"]) as s:
+        yield s
+
+
+def digest(session: Session) -> str:
+    """A fingerprint of every seeded row, independent of the backend's value types."""
+    h = hashlib.sha256()
+    for model in SEEDED_TABLES:
+        table = model.__table__
+        for row in session.execute(select(table).order_by(table.c.id)):
+            for value in row:
+                if isinstance(value, datetime):
+                    value = value.astimezone(timezone.utc).isoformat()
+                elif isinstance(value, bytes):
+                    value = hashlib.sha256(value).hexdigest()
+                elif isinstance(value, float):
+                    value = round(value, 6)
+                h.update(repr(value).encode())
+    return h.hexdigest()
+
+
+def wipe(session: Session) -> None:
+    for model in reversed(SEEDED_TABLES):
+        session.execute(delete(model.__table__))
+    session.commit()
+
+
+# --- the command --------------------------------------------------------------------------
+
+
+def test_same_seed_gives_the_same_data_and_another_seed_does_not(runner, db):
+    seed(runner, "--seed", "7")
+    first = digest(db)
+    wipe(db)
+    seed(runner, "--seed", "7")
+    assert digest(db) == first
+    wipe(db)
+    seed(runner, "--seed", "8")
+    assert digest(db) != first
+
+
+def test_if_empty_is_a_no_op_on_a_seeded_database(runner, seeded, db):
+    before = digest(db)
+    result = runner.invoke(args=["seed-demo", "--scale", "small", "--if-empty"])
+    assert result.exit_code == 0
+    assert "not seeding" in result.output
+    assert digest(db) == before
+
+
+def test_seeding_a_non_empty_database_is_refused_cleanly(runner, seeded, db):
+    count = db.execute(select(func.count(Volunteer.id))).scalar_one()
+    result = runner.invoke(args=["seed-demo", "--scale", "small"])
+    assert result.exit_code == 1
+    assert "not empty" in result.output and "Traceback" not in result.output
+    assert db.execute(select(func.count(Volunteer.id))).scalar_one() == count
+
+
+@pytest.mark.parametrize("args, complaint", [
+    (["--scale", "huge"], "Invalid value for '--scale'"),
+    (["--seed", "many"], "Invalid value for '--seed'"),
+    (["--now", "yesterday"], "not an ISO date-time"),
+])
+def test_bad_arguments_give_a_usage_error(runner, db, args, complaint):
+    result = runner.invoke(args=["seed-demo", *args])
+    assert result.exit_code == 2
+    assert complaint in result.output and "Traceback" not in result.output
+    assert db.execute(select(func.count(Volunteer.id))).scalar_one() == 0
+
+
+def test_the_output_lists_the_demo_logins(seeded):
+    for phone in (OFFICE_PHONE, DISTRICT_OFFICE_PHONE, LEADER_PHONE, VOLUNTEER_PHONE):
+        assert phone in seeded.output
+    assert DEMO_PASSWORD in seeded.output
+
+
+@pytest.mark.parametrize("phone, greeting", [
+    (OFFICE_PHONE, "周敏"), (DISTRICT_OFFICE_PHONE, "陈静"), (LEADER_PHONE, "李建国"), (VOLUNTEER_PHONE, "王小红"),
+])
+def test_demo_logins_work_through_the_login_form(client, seeded, phone, greeting):
+    response = client.post("/login", data={"phone": phone, "password": DEMO_PASSWORD})
+    assert response.status_code == 302
+    assert greeting in client.get("/").get_data(as_text=True)
+
+
+def test_a_wrong_password_does_not_open_a_demo_account(client, seeded):
+    response = client.post("/login", data={"phone": LEADER_PHONE, "password": "redvest2025"})
+    assert response.status_code == 400
+
+
+# --- the shape of the city ----------------------------------------------------------------
+
+
+def test_units_form_a_tree_with_codes_and_paths(seeded, db):
+    units = {u.id: u for u in db.execute(select(Unit)).scalars()}
+    levels = defaultdict(int)
+    for unit in units.values():
+        levels[unit.level] += 1
+        if unit.parent_id is None:
+            assert unit.level == "district" and unit.path == f"/{unit.id}/"
+            assert re.fullmatch(r"D\d\d", unit.code)
+        else:
+            parent = units[unit.parent_id]
+            assert unit.path == f"{parent.path}{unit.id}/"
+            assert unit.code.startswith(parent.code + "-")
+            assert (parent.level, unit.level) in {("district", "street"), ("street", "community")}
+    assert levels == {"district": 2, "street": 4, "community": 8}
+
+
+def test_phones_are_unique_fictitious_and_tailed(seeded, db):
+    phones = db.execute(select(Volunteer.phone, Volunteer.phone_tail)).all()
+    assert len(phones) == 200
+    assert len({p for p, _t in phones}) == len(phones)
+    for phone, tail in phones:
+        assert re.fullmatch(r"1990\d{7}", phone) and tail == phone[-4:]
+
+
+def test_every_team_has_an_active_leader_and_the_statuses_mix(seeded, db):
+    teams = db.execute(select(Team)).scalars().all()
+    led = set(db.execute(select(Membership.team_id).where(
+        Membership.role == "leader", Membership.status == "active")).scalars())
+    assert {t.id for t in teams} <= led
+    statuses = sorted(t.status for t in teams)
+    assert statuses.count("active") == 4 and "pending" in statuses and "suspended" in statuses
+    assert all(t.status_reason for t in teams if t.status == "suspended")
+    pending_requests = db.execute(select(func.count()).where(Membership.status == "pending")).scalar_one()
+    assert pending_requests >= 3
+
+
+def test_denormalised_counts_equal_the_sum_of_non_voided_attendances(seeded, db):
+    sums = {
+        activity_id: (count, minutes)
+        for activity_id, count, minutes in db.execute(
+            select(Attendance.activity_id, func.count(), func.sum(Attendance.credited_minutes))
+            .where(Attendance.voided_at.is_(None))
+            .group_by(Attendance.activity_id)
+        )
+    }
+    activities = db.execute(select(Activity)).scalars().all()
+    for activity in activities:
+        assert (activity.attendee_count, activity.total_minutes) == sums.get(activity.id, (0, 0)), activity.id
+    voided = db.execute(select(func.count()).where(Attendance.voided_at.is_not(None))).scalar_one()
+    assert voided >= 1  # so the "non-voided" part of the rule is exercised
+    assert db.execute(select(func.count()).where(Attendance.voided_at.is_not(None),
+                                                  Attendance.void_reason.is_(None))).scalar_one() == 0
+
+
+def test_activity_statuses_times_and_seasonality(seeded, db):
+    activities = db.execute(select(Activity)).scalars().all()
+    by_status = defaultdict(list)
+    for activity in activities:
+        by_status[activity.status].append(activity)
+        assert activity.ends_at > activity.starts_at
+    year_ago = NOW_UTC - timedelta(days=366)
+    assert all(year_ago <= a.starts_at and a.ends_at < NOW_UTC for a in by_status["closed"])
+    assert all(a.starts_at > NOW_UTC for a in by_status["scheduled"]) and by_status["scheduled"]
+    assert all(a.status_reason for a in by_status["cancelled"]) and by_status["cancelled"]
+    assert not any(a.attendee_count for a in by_status["cancelled"] + by_status["scheduled"])
+    (open_now,) = by_status["open"]
+    assert open_now.starts_at <= NOW_UTC < open_now.ends_at
+    leader = db.execute(select(Volunteer).where(Volunteer.phone == LEADER_PHONE)).scalar_one()
+    assert db.execute(select(Membership).where(
+        Membership.team_id == open_now.team_id, Membership.volunteer_id == leader.id,
+        Membership.role == "leader", Membership.status == "active")).scalar_one()
+    per_day = defaultdict(int)
+    for a in by_status["closed"]:
+        per_day[(a.starts_at + timedelta(hours=8)).strftime("%m-%d")] += 1
+    assert max(per_day, key=per_day.get) == "03-05"  # 学雷锋纪念日
+    themes = dict(db.execute(select(Theme.id, Theme.code)).all())
+    mix = defaultdict(int)
+    for a in activities:
+        mix[themes[a.theme_id]] += 1
+    assert mix["civilized_traffic"] + mix["sanitation"] >= 0.3 * len(activities)
+
+
+def test_attendances_follow_the_recording_rules(seeded, db):
+    rows = db.execute(
+        select(Attendance, Activity).join(Activity, Activity.id == Attendance.activity_id)
+    ).all()
+    methods = defaultdict(int)
+    for attendance, activity in rows:
+        methods[attendance.method] += 1
+        assert attendance.credited_minutes >= 0
+        assert (attendance.method == "retro_log") == activity.is_retro
+        if attendance.method in ("leader_scan", "leader_manual", "retro_log"):
+            assert attendance.recorded_by_id is not None
+        if attendance.method == "self_scan":
+            assert attendance.device_hash and len(attendance.device_hash) == 32
+        if activity.status == "closed":
+            assert attendance.checked_out_at is not None
+            assert abs(attendance.checked_in_at - activity.starts_at) <= timedelta(minutes=30)
+        assert attendance.created_at >= attendance.checked_in_at
+        assert attendance.created_at <= NOW_UTC
+    assert set(methods) == {"self_scan", "leader_scan", "leader_manual", "retro_log"}
+    assert methods["self_scan"] > methods["leader_scan"] and methods["self_scan"] > 0.5 * len(rows)
+
+
+# --- planted padding cases, and clean data around them ------------------------------------
+
+
+def attendance_rows(db):
+    return db.execute(
+        select(Attendance.volunteer_id, Attendance.credited_minutes, Attendance.created_at, Attendance.device_hash,
+               Attendance.checked_in_at, Activity.id, Activity.team_id, Activity.starts_at, Activity.ends_at,
+               Activity.is_retro)
+        .join(Activity, Activity.id == Attendance.activity_id)
+    ).all()
+
+
+def test_overlapping_activities_only_for_the_planted_volunteers(seeded, db):
+    by_volunteer = defaultdict(list)
+    for row in attendance_rows(db):
+        by_volunteer[row.volunteer_id].append((row.starts_at, row.ends_at))
+    overlapping = set()
+    for volunteer_id, windows in by_volunteer.items():
+        windows.sort()
+        if any(b[0] < a[1] for a, b in zip(windows, windows[1:])):
+            overlapping.add(volunteer_id)
+    planted = set(db.execute(select(Volunteer.id).where(
+        Volunteer.phone.in_(PLANTED_OVERLAP_PHONES[:PLANTED]))).scalars())
+    assert len(planted) == PLANTED
+    assert overlapping == planted
+
+
+def test_one_device_for_many_people_only_where_planted(seeded, db):
+    by_device = defaultdict(list)
+    for row in attendance_rows(db):
+        if row.device_hash:
+            by_device[row.device_hash].append(row)
+    shared = {device: rows for device, rows in by_device.items() if len({r.volunteer_id for r in rows}) > 1}
+    assert set(shared) == set(PLANTED_DEVICE_HASHES[:PLANTED])
+    for rows in shared.values():
+        times = sorted(r.checked_in_at for r in rows)
+        assert len(rows) >= 6 and times[-1] - times[0] <= timedelta(minutes=5)
+
+
+def test_credit_longer_than_the_activity_only_where_planted(seeded, db):
+    too_long = [r for r in attendance_rows(db)
+                if r.credited_minutes * 60 > (r.ends_at - r.starts_at).total_seconds()]
+    assert len(too_long) == PLANTED
+
+
+def test_late_records_only_where_planted(seeded, db):
+    late = {r.id for r in attendance_rows(db) if past_recording_deadline(r.ends_at, r.created_at)}
+    assert len(late) == PLANTED
+    assert all(r.is_retro for r in attendance_rows(db) if r.id in late)
+
+
+def test_retro_logs_without_photos_only_where_planted(seeded, db):
+    retro = set(db.execute(select(Activity.id).where(Activity.is_retro)).scalars())
+    with_photos = set(db.execute(select(Photo.activity_id)).scalars())
+    assert len(retro - with_photos) == PLANTED
+    photo = db.execute(select(Photo)).scalars().first()
+    assert photo.image[:2] == b"\xff\xd8" and photo.thumbnail[:2] == b"\xff\xd8"  # real JPEGs
+    assert photo.size_bytes == len(photo.image)
+
+
+def test_the_planted_team_logs_the_same_roster_every_week(seeded, db):
+    leader_id = db.execute(select(Volunteer.id).where(Volunteer.phone == PLANTED_ROSTER_LEADER_PHONES[0])).scalar_one()
+    team_id = db.execute(select(Membership.team_id).where(
+        Membership.volunteer_id == leader_id, Membership.role == "leader")).scalar_one()
+    rosters = defaultdict(set)
+    for row in attendance_rows(db):
+        if row.team_id == team_id:
+            rosters[(row.starts_at, row.id)].add(row.volunteer_id)
+    weekly = [roster for (start, _id), roster in sorted(rosters.items())
+              if (start + timedelta(hours=8)).weekday() == 5 and len(roster) == 12]
+    assert len(weekly) >= 8 and all(r == weekly[0] for r in weekly)
+    others = [r for t, r in rosters.items() if r != weekly[0]]
+    assert len({frozenset(r) for r in others}) == len(others)  # the team's other activities are all different
