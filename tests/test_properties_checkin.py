@@ -29,6 +29,7 @@ from hypothesis.stateful import (
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from volunteer_app import audit
 from volunteer_app.activities.service import (
     ActivityError,
     adjust_minutes,
@@ -296,6 +297,8 @@ def test_the_checkin_machine_keeps_its_invariants(app):
         settings=settings(max_examples=30, stateful_step_count=30, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]),
     )
+    with Session(engine) as session:
+        assert audit.verify(session=session) is None  # every open, close, correction and void chained
     # The machine really worked the service, not only its refusals.
     assert outcomes["check_in: done"] and outcomes["close_activity: done"], dict(outcomes)
     assert outcomes["check_in: refused already_checked_in"], dict(outcomes)
