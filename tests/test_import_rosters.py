@@ -226,6 +226,8 @@ def test_web_upload_refuses_other_files(client, auth, world):
     response = upload(client, "volunteers", "x.pdf", b"%PDF")
     assert response.status_code == 400 and "请上传 .xlsx 或 .csv 文件" in response.get_data(as_text=True)
     assert client.post("/office/import", data={"kind": "volunteers"}).status_code == 400
+    response = upload(client, "people", "x.csv", b"a,b")
+    assert response.status_code == 400 and "请选择文件内容" in response.get_data(as_text=True)
     response = upload(client, "volunteers", "x.xlsx", b"%PDF renamed")
     page = wait_for(client, response.headers["Location"])
     assert "无法将此文件读取为表格" in page

@@ -112,8 +112,9 @@ def test_application_form_errors_are_shown(client, auth, world):
     auth.login(world.volunteer.phone)
     response = apply(client, world, contact_phone="12345")
     assert response.status_code == 400 and "请输入11位中国大陆手机号" in response.get_data(as_text=True)
-    response = apply(client, world, unit="999999")
-    assert response.status_code == 400
+    for unit in ("999999", "abc", "", "１"):
+        response = apply(client, world, unit=unit)
+        assert response.status_code == 400 and "请选择队伍所属单位" in response.get_data(as_text=True)
     response = apply(client, world, name="清和社区志愿服务队")
     assert response.status_code == 400 and "该单位已有同名队伍" in response.get_data(as_text=True)
     response = apply(client, world, description="长" * 10_000)

@@ -74,7 +74,8 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit("5 per minute; 30 per hour", methods=["POST"])
+# Per address, loose enough for a registration drive where a whole room shares one Wi-Fi or carrier NAT.
+@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
 def register():
     """A new volunteer registers (name, mobile, password, community, consent). Anyone not logged in."""
     if current_user.is_authenticated:
@@ -85,7 +86,7 @@ def register():
         try:
             volunteer = register_volunteer(
                 session=session, name=form.name.data, phone=form.phone.data, password=form.password.data,
-                community_id=_int(form.community.data), consent=bool(form.consent.data),
+                community_id=parse_id(form.community.data), consent=bool(form.consent.data),
             )
         except AccountError as exc:
             target = {"bad_name": form.name, "bad_phone": form.phone, "phone_taken": form.phone,
@@ -98,21 +99,21 @@ def register():
             return redirect(after_login_target(), code=303)
     elif request.method == "POST" and not form.consent.data and "consent" not in form.errors:
         form.consent.errors = [AccountError("consent_required").message]
-    choices = unit_choices(session=session, district_id=_int(request.form.get("district")),
-                           street_id=_int(request.form.get("street")))
+    choices = unit_choices(session=session, district_id=parse_id(request.form.get("district")),
+                           street_id=parse_id(request.form.get("street")))
     status = 400 if request.method == "POST" else 200
     return render_template("accounts/register.html", form=form, choices=choices,
-                           selected=_int(form.community.data)), status
+                           selected=parse_id(form.community.data)), status
 
 
 @bp.get("/register/units")
 def unit_picker():
     """The district → street → community selects, narrowed by what is chosen (an htmx fragment). Anyone."""
-    choices = unit_choices(session=get_session(), district_id=_int(request.args.get("district")),
-                           street_id=_int(request.args.get("street")))
+    choices = unit_choices(session=get_session(), district_id=parse_id(request.args.get("district")),
+                           street_id=parse_id(request.args.get("street")))
     if not wants_fragment():
         return redirect(url_for("accounts.register"))
-    return render_template("accounts/_unit_picker.html", choices=choices, selected=_int(request.args.get("community")))
+    return render_template("accounts/_unit_picker.html", choices=choices, selected=parse_id(request.args.get("community")))
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])
@@ -205,7 +206,7 @@ def _office_or_404():
     return current_user.volunteer
 
 
-def _int(raw) -> int | None:
+def parse_id(raw) -> int | None:
     """An id from a form or query string; anything that is not a plain small number is None."""
     if isinstance(raw, int):
         return raw

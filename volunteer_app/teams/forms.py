@@ -19,17 +19,17 @@ class TeamDetailsMixin:
 
 
 class TeamApplyForm(TeamDetailsMixin, FlaskForm):
-    unit = SelectField(_l("Unit"), coerce=int, validate_choice=True,
+    # The service checks the unit (a translated message); WTForms' own choice messages are not translated.
+    unit = SelectField(_l("Unit"), validate_choice=False,
                        validators=[DataRequired(_l("Choose the unit the team belongs to."))])
 
     def __init__(self, *args, unit_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit.choices = [(0, str(_l("Choose a unit")))] + list(unit_choices)
-        self.unit.validate_choice = True
+        self.unit.choices = [("", str(_l("Choose a unit")))] + [(str(i), label) for i, label in unit_choices]
 
 
 class TeamEditForm(TeamDetailsMixin, FlaskForm):
-    join_policy = SelectField(_l("How people join"), choices=[
+    join_policy = SelectField(_l("How people join"), validate_choice=False, choices=[
         ("approve", _l("A leader approves each request")),
         ("auto", _l("Anyone with the invite joins at once")),
     ])
@@ -48,7 +48,7 @@ class ReasonForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    kind = SelectField(_l("What the file contains"), choices=[
+    kind = SelectField(_l("What the file contains"), validate_choice=False, choices=[
         ("volunteers", _l("Volunteers")), ("teams", _l("Teams")),
     ])
     file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))],

@@ -32,7 +32,9 @@ def import_upload():
     if form.validate_on_submit():
         upload = form.file.data
         filename = (upload.filename or "").strip()
-        if not filename.lower().endswith((".xlsx", ".csv")):
+        if form.kind.data not in COLUMNS:
+            form.kind.errors.append(_("Choose what the file contains."))
+        elif not filename.lower().endswith((".xlsx", ".csv")):
             form.file.errors.append(ImportFileError("bad_type").message)
         else:
             data = upload.read()

@@ -17,7 +17,7 @@ from sqlmodel import select
 from ..accounts.paging import page_arg, paginate, wants_fragment
 from ..accounts.service import issue_password_reset
 from ..accounts.units import office_scope, unit_label
-from ..accounts.views import render_reset_link
+from ..accounts.views import parse_id, render_reset_link
 from ..db import get_session
 from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
@@ -59,7 +59,7 @@ def apply():
 
         try:
             team = apply_for_team(session=session, applicant_id=current_user.id, name=form.name.data,
-                                  unit_id=form.unit.data or None, description=form.description.data or "",
+                                  unit_id=parse_id(form.unit.data), description=form.description.data or "",
                                   contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "")
         except TeamError as exc:
             _field_for(form, exc.code).errors.append(exc.message)
@@ -90,8 +90,8 @@ def leave(team_id: int):
 
 
 @bp.route("/join/<token>", methods=["GET", "POST"])
-@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
-@limiter.limit("60 per minute")
+@limiter.limit("60 per minute; 600 per hour", methods=["POST"])  # a room joining at once shares one address
+@limiter.limit("120 per minute")
 def join(token: str):
     """"Join team X" from an invite link or QR. Anyone with a valid invite (not logged in: log in or register first)."""
     session = get_session()
@@ -105,8 +105,9 @@ def join(token: str):
         http_session["pending_invite"] = token
         return render_template("teams/join.html", team=team, unit=unit_label(session=session, unit_id=team.unit_id),
                                membership=None, form=None)
+    # Arrived: a kept invite has done its job (it must not send every later login back here).
+    http_session.pop("pending_invite", None)
     if current_user.is_office:
-        http_session.pop("pending_invite", None)
         abort(404)
     form = ReasonForm()
     membership = session.exec(select(Membership).where(
@@ -114,7 +115,6 @@ def join(token: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        http_session.pop("pending_invite", None)
         try:
             membership = join_team(session=session, team=team, volunteer_id=current_user.id)
         except TeamError as exc:
