@@ -325,3 +325,38 @@ def test_home_page_lists_my_teams(client, auth, world):
     auth.login(world.member_a.phone)
     page = client.get("/").get_data(as_text=True)
     assert 'id="my-teams"' in page and world.team_a.name in page and world.team_b.name not in page
+
+
+def test_two_leaders_demoting_each_other_at_once_leave_one_leader(app, world, session):
+    """The team row lock (PostgreSQL) or the write lock (SQLite) orders the two; the second sees the last leader."""
+    import threading
+
+    second = membership(session, world.team_a, world.member_a)
+    service.set_leader(session=session, membership=second, leader=True, actor_id=world.leader_a.id)
+    session.commit()
+    first = membership(session, world.team_a, world.leader_a)
+    clients = []
+    for person in (world.leader_a, world.member_a):
+        client = app.test_client()
+        client.post("/login", data={"phone": person.phone, "password": factories.PASSWORD})
+        clients.append(client)
+    barrier = threading.Barrier(2)
+    answers = []
+
+    def demote(client, target):
+        barrier.wait()
+        answers.append(client.post(f"/teams/{world.team_a.id}/members/{target}/demote").status_code)
+
+    threads = [threading.Thread(target=demote, args=(clients[0], second.id)),
+               threading.Thread(target=demote, args=(clients[1], first.id))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    # whoever comes second is refused: no longer a leader (404), or the team's last leader (303 with a message)
+    assert len(answers) == 2 and set(answers) <= {303, 404}
+    session.rollback()
+    session.expire_all()
+    leaders = session.exec(select(Membership).where(Membership.team_id == world.team_a.id,
+                                                    Membership.role == "leader", Membership.status == "active")).all()
+    assert len(leaders) == 1

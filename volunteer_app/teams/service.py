@@ -128,6 +128,7 @@ def decide_team(*, session: Session, team: Team, approve: bool, office_id: int, 
                 now: datetime | None = None) -> Team:
     """Approve (the applicant becomes leader) or reject (a reason is required) a pending team."""
     _lock_team(session, team.id)
+    session.refresh(team)
     if team.status != "pending":
         raise TeamError("not_pending")
     reason = _reason(reason, required=not approve)
@@ -156,6 +157,7 @@ def decide_team(*, session: Session, team: Team, approve: bool, office_id: int, 
 def set_team_suspended(*, session: Session, team: Team, suspended: bool, office_id: int, reason: str) -> Team:
     """The office suspends an active team (a reason is required) or reactivates a suspended one."""
     _lock_team(session, team.id)
+    session.refresh(team)
     if team.status != ("active" if suspended else "suspended"):
         raise TeamError("bad_status")
     reason = _reason(reason, required=suspended)
