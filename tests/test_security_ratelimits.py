@@ -1,0 +1,206 @@
+"""Rate limits: every limited route answers 429 with a translated page once its limit is spent, with
+memory storage and with the real Redis server (the production storage, shared by all app servers).
+
+The table below has one row per limited route; a test fails when a route gains a limit without a row,
+so that nobody adds a limit this file does not prove. Limits do not depend on the database backend,
+so this module runs on SQLite only (database_url is overridden below).
+"""
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+import pytest
+
+from volunteer_app import create_app
+from volunteer_app.extensions import limiter
+
+from . import factories
+from .conftest import require
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.fixture
+def database_url(tmp_path, sqlite_template):
+    """SQLite only: a limit is counted in its storage, not in the database."""
+    path = tmp_path / "app.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@dataclass(frozen=True)
+class Limited:
+    """How to spend one route's tightest per-minute limit: `allowed` requests pass, the next gets 429."""
+
+    method: str
+    path: Callable[[dict], str]
+    allowed: int
+    login: str | None = None  # phone of who is logged in
+    data: Callable[[dict], dict] = lambda ctx: {}
+
+
+LIMITED: dict[str, Limited] = {
+    "accounts.login": Limited("POST", lambda c: "/login", 10,
+                              data=lambda c: {"phone": "13900000000", "password": "wrong password"}),
+    "accounts.register": Limited("POST", lambda c: "/register", 20, data=lambda c: {"name": ""}),
+    "accounts.reset_password": Limited("POST", lambda c: "/reset/not-a-real-token", 10,
+                                       data=lambda c: {"password": "x"}),
+    "teams.join": Limited("POST", lambda c: "/join/not-a-real-token", 60),
+    "checkin.scan": Limited("GET", lambda c: "/c/not-a-real-token", 120),
+    "checkin.scan_post": Limited("POST", lambda c: f"/c/{c['token']}", 30, login="13800000003",
+                                 data=lambda c: {"action": "in", "activity": c["activity_id"]}),
+    "checkin.report_refusal": Limited("POST", lambda c: "/c/not-a-real-token/refusal", 30),
+    "checkin.volunteer_code_post": Limited("POST", lambda c: f"/v/{c['personal']}", 120, login="13800000001",
+                                           data=lambda c: {"activity": c["activity_id"], "action": "in"}),
+    "activities.manual": Limited("POST", lambda c: f"/activities/{c['activity_id']}/manual", 240,
+                                 login="13800000001", data=lambda c: {"volunteer": c["member_id"]}),
+    "privacy.export": Limited("POST", lambda c: "/privacy/export/json", 20, login="13800000003"),
+    "privacy.delete": Limited("POST", lambda c: "/privacy/delete", 5, login="13800000003",
+                              data=lambda c: {"password": "wrong password", "confirm": "y"}),
+}
+# Where the issue asks for limits: login, registration, password reset, invite joining and check-in.
+REQUIRED = {"accounts.login", "accounts.register", "accounts.reset_password", "teams.join", "checkin.scan_post"}
+ON_REDIS = ("accounts.login", "teams.join", "checkin.scan_post")
+
+
+@pytest.fixture
+def context(session, world):
+    """An open activity with its current code and the member's personal code."""
+    from datetime import timedelta
+
+    from volunteer_app.checkin import tokens
+    from volunteer_app.models import utcnow
+
+    activity = factories.make_activity(session, world.team_a, status="open",
+                                       starts_at=utcnow().replace(microsecond=0) - timedelta(minutes=5))
+    session.commit()
+    secret = "test-secret-key-not-for-production"
+    return {
+        "activity_id": activity.id,
+        "member_id": world.member_a.id,
+        "token": tokens.rotating_token(secret_key=secret, activity_id=activity.id, activity_secret=activity.secret),
+        "personal": tokens.personal_token(secret_key=secret, volunteer_id=world.member_a.id, session_version=1),
+    }
+
+
+@pytest.fixture
+def limited_app(app_config, tmp_path, monkeypatch):
+    """Build apps with limits on and the given storage; Redis keys of this test are removed afterwards."""
+    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
+    built, prefixes = [], []
+
+    def _make(storage: str = "memory://", prefix: str | None = None):
+        prefix = prefix or f"rv-test-{uuid.uuid4().hex[:10]}"
+        prefixes.append(prefix)
+        # The Limiter object is shared by every app of this process and keeps the first key prefix it saw;
+        # each test app needs its own, so that counts in Redis never leak from one test into the next.
+        limiter._key_prefix = ""
+        application = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
+                                  "RATELIMIT_KEY_PREFIX": prefix})
+        built.append(application)
+        return application
+
+    yield _make
+    for application in built:
+        application.extensions["db_engine"].dispose()
+    if any(a.config["RATELIMIT_STORAGE_URI"].startswith("redis") for a in built):
+        import redis
+
+        client = redis.Redis.from_url(REDIS_URL)
+        for prefix in prefixes:
+            keys = list(client.scan_iter(match=f"*{prefix}*"))
+            if keys:
+                client.delete(*keys)
+
+
+def redis_available() -> None:
+    try:
+        import redis
+
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:  # absent server, refused connection, missing package
+        require(f"Redis at {REDIS_URL} is not reachable ({type(exc).__name__})")
+
+
+def spend(app, name: str, ctx: dict):
+    """Make `allowed` requests (none may be refused), then one more; return that last response."""
+    row = LIMITED[name]
+    client = app.test_client()
+    if row.login:
+        assert client.post("/login", data={"phone": row.login, "password": factories.PASSWORD}).status_code == 302
+    for i in range(row.allowed):
+        response = client.open(row.path(ctx), method=row.method, data=row.data(ctx))
+        assert response.status_code != 429, f"{name}: refused after {i} of {row.allowed} requests"
+    return client.open(row.path(ctx), method=row.method, data=row.data(ctx))
+
+
+def test_every_limited_route_has_a_row(app):
+    names = {}
+    for endpoint, view in app.view_functions.items():
+        names[f"{view.__module__}.{view.__name__}"] = endpoint
+    limited = {names[qualname.rsplit(".", 1)[0]] for qualname in limiter.limit_manager._decorated_limits
+               if qualname.rsplit(".", 1)[0] in names}
+    assert limited - set(LIMITED) == set(), "limited routes without a row in LIMITED"
+    assert REQUIRED <= limited, f"routes the issue asks to limit but are not: {REQUIRED - limited}"
+
+
+@pytest.mark.parametrize("name", sorted(LIMITED))
+def test_each_limited_route_answers_429_after_its_limit(limited_app, context, name):
+    app = limited_app("memory://")
+    if name not in app.view_functions:
+        pytest.fail(f"{name} is in LIMITED but the app has no such route")
+    response = spend(app, name, context)
+    assert response.status_code == 429
+    assert "尝试次数过多" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("name", ON_REDIS)
+def test_limits_hold_with_the_redis_storage(limited_app, context, name):
+    redis_available()
+    response = spend(limited_app(REDIS_URL), name, context)
+    assert response.status_code == 429
+    assert "尝试次数过多" in response.get_data(as_text=True)
+
+
+def test_redis_counts_are_shared_by_app_servers_and_survive_a_restart(limited_app, world):
+    """A second server (or the same one restarted) sees the attempts counted by the first."""
+    redis_available()
+    prefix = f"rv-test-{uuid.uuid4().hex[:10]}"
+    first = limited_app(REDIS_URL, prefix).test_client()
+    for _ in range(10):
+        assert first.post("/login", data={"phone": "13900000000", "password": "nope nope"}).status_code == 400
+    second = limited_app(REDIS_URL, prefix).test_client()  # a fresh Limiter storage object, the same Redis
+    assert second.post("/login", data={"phone": "13900000000", "password": "nope nope"}).status_code == 429
+    import redis
+
+    assert list(redis.Redis.from_url(REDIS_URL).scan_iter(match=f"*{prefix}*"))
+
+
+def test_memory_counts_are_per_process_which_is_why_production_uses_redis(limited_app, world):
+    first = limited_app("memory://").test_client()
+    for _ in range(10):
+        first.post("/login", data={"phone": "13900000000", "password": "nope nope"})
+    second = limited_app("memory://").test_client()
+    assert second.post("/login", data={"phone": "13900000000", "password": "nope nope"}).status_code == 400
+
+
+def test_a_429_in_english(limited_app, world):
+    client = limited_app().test_client()
+    client.set_cookie("lang", "en")
+    for _ in range(10):
+        client.post("/login", data={"phone": "13900000000", "password": "nope nope"})
+    response = client.post("/login", data={"phone": "13900000000", "password": "nope nope"})
+    assert response.status_code == 429 and "Too many attempts" in response.get_data(as_text=True)
+
+
+def test_limits_per_person_do_not_block_the_next_person_on_the_same_address(limited_app, context, world):
+    """On a day of action a whole crowd shares one carrier address: check-in is limited per person."""
+    app = limited_app()
+    assert spend(app, "checkin.scan_post", context).status_code == 429
+    other = app.test_client()
+    assert other.post("/login", data={"phone": world.leader_a.phone, "password": factories.PASSWORD}).status_code == 302
+    response = other.post(f"/c/{context['token']}", data={"action": "in", "activity": context["activity_id"]})
+    assert response.status_code != 429
