@@ -39,7 +39,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -48,6 +48,8 @@ from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
 from . import tokens
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
+_INSERT_COLUMNS = ("activity_id", "volunteer_id", "checked_in_at", "checkout_auto", "credited_minutes", "method",
+                   "recorded_by_id", "created_at", "device_hash", "geo_status", "geo_accuracy_m")
 # An open activity accepts check-ins from this long before its start (people come early).
 EARLY_MARGIN_SECONDS = 60 * 60
 # ...and until this long after its end, if the leader has not closed it yet.
@@ -124,9 +126,8 @@ def plan_check_in(
         raise CheckinError("not_leader")
     if activity.members_only and not is_member(session, activity.team_id, volunteer_id):
         raise CheckinError("not_member")
-    existing = attendance_of(session=session, activity_id=activity_id, volunteer_id=volunteer_id)
-    if existing is not None:
-        _raise_existing(existing)
+    # No look-up of an existing attendance here: the unique constraint answers repeats in apply_check_in,
+    # which saves a query on the common path (a new attendance).
     status, accuracy = geo_status(activity, geo)
     now = utcnow()
     return Attendance(
@@ -151,17 +152,15 @@ def apply_check_in(*, session: Session, attendance: Attendance) -> Attendance:
     activity_id, volunteer_id = attendance.activity_id, attendance.volunteer_id
     try:
         with session.begin_nested():
-            bumped = session.execute(
-                update(Activity)
-                .where(Activity.id == activity_id, Activity.status == "open")
-                .values(attendee_count=Activity.attendee_count + 1)
-                .execution_options(synchronize_session=False)
-            ).rowcount
+            # Prebuilt Core statements on the session's connection: building and ORM-compiling a statement
+            # per request costs more than running it on this hot path.
+            connection = session.connection()
+            bumped = connection.execute(_BUMP_ATTENDEES, {"activity_id": activity_id}).rowcount
             if not bumped:
                 status = session.exec(select(Activity.status).where(Activity.id == activity_id)).first()
                 raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
-            session.add(attendance)
-            session.flush()
+            values = {c: getattr(attendance, c) for c in _INSERT_COLUMNS}
+            attendance.id = connection.execute(_INSERT_ATTENDANCE, values).inserted_primary_key[0]
     except IntegrityError:
         # A concurrent request checked the same person in first: answer with its time.
         existing = attendance_of(session=session, activity_id=activity_id, volunteer_id=volunteer_id)
@@ -317,22 +316,27 @@ def _raise_existing(existing: Attendance) -> None:
 
 
 def is_member(session: Session, team_id: int, volunteer_id: int) -> bool:
-    return session.exec(
-        select(Membership.id).where(
-            Membership.team_id == team_id, Membership.volunteer_id == volunteer_id, Membership.status == "active"
-        )
-    ).first() is not None
+    """An active member (or leader) of the team."""
+    params = {"team_id": team_id, "volunteer_id": volunteer_id}
+    return session.connection().execute(_ACTIVE_MEMBER, params).first() is not None
 
 
 def is_leader(session: Session, team_id: int, volunteer_id: int) -> bool:
-    return session.exec(
-        select(Membership.id).where(
-            Membership.team_id == team_id,
-            Membership.volunteer_id == volunteer_id,
-            Membership.status == "active",
-            Membership.role == "leader",
-        )
-    ).first() is not None
+    """An active leader of the team."""
+    params = {"team_id": team_id, "volunteer_id": volunteer_id}
+    return session.connection().execute(_ACTIVE_LEADER, params).first() is not None
+
+
+_member_where = (Membership.team_id == bindparam("team_id"), Membership.volunteer_id == bindparam("volunteer_id"),
+                 Membership.status == "active")
+_ACTIVE_MEMBER = select(Membership.id).where(*_member_where).limit(1)
+_ACTIVE_LEADER = select(Membership.id).where(*_member_where, Membership.role == "leader").limit(1)
+_BUMP_ATTENDEES = (
+    update(Activity.__table__)
+    .where(Activity.__table__.c.id == bindparam("activity_id"), Activity.__table__.c.status == "open")
+    .values(attendee_count=Activity.__table__.c.attendee_count + 1)
+)
+_INSERT_ATTENDANCE = insert(Attendance.__table__)
 
 
 def _hhmm(value: datetime) -> str:
