@@ -559,6 +559,8 @@ class Seeder:
     def write(self, conn: Connection, progress) -> None:
         ts = self.ts
         self.progress = progress
+        dropped = [ix for model in (Volunteer, Membership, Activity, Attendance)
+                   for ix in _drop_secondary_indexes(conn, model)]
         self._insert(conn, Unit, ("id", "parent_id", "level", "name", "code", "path"), self.units)
         self._insert(conn, Volunteer, VOLUNTEER_COLUMNS, self._volunteer_rows())
         self._insert(conn, Team, TEAM_COLUMNS, self._team_rows())
@@ -573,7 +575,6 @@ class Seeder:
         images = demo_images()
         photos: list[tuple] = []
         counts = {"attendances": 0}
-        dropped = _drop_secondary_indexes(conn, Attendance)
         for i in range(0, len(self.specs), 1000):
             activity_rows, attendance_rows = [], []
             for spec in self.specs[i: i + 1000]:
@@ -690,6 +691,7 @@ class Seeder:
         """The attendance rows of one activity as stored (ids given); keeps each volunteer's busy time."""
         rng, ts, busy, devices = self.rng, self.ts, self.busy, self.devices
         days, times, day0 = ts.days, ts.times, ts.first_day
+        random_ = rng.random
         start, end, team = spec.start, spec.end, spec.team
         chosen = list(dict.fromkeys(spec.forced))
         if not spec.roster:
@@ -721,7 +723,7 @@ class Seeder:
                              ts(spec.logged + n), None, None, None))
         elif spec.status == "open":
             for n, vid in enumerate(chosen):
-                checked_in = start - 600 + int(rng.random() * min(self.now - start + 600, 3000))
+                checked_in = start - 600 + int(random_() * min(self.now - start + 600, 3000))
                 rows.append((next_id + n, spec.id, vid, ts(checked_in), None, False, 0, "self_scan", None,
                              ts(checked_in + 2), devices[vid], None, None))
         else:
@@ -729,43 +731,43 @@ class Seeder:
             shared = 8 if spec.device else 0
             long_credit = 0 if spec.long_credit else -1
             void = -1
-            if not (spec.device or spec.roster or spec.long_credit) and rng.random() < 0.08 \
+            if not (spec.device or spec.roster or spec.long_credit) and random_() < 0.08 \
                     and end < self.now - 3 * 86400:
-                void = int(rng.random() * len(chosen))  # a leader voided one record, with a reason
+                void = int(random_() * len(chosen))  # a leader voided one record, with a reason
             for n, vid in enumerate(chosen):
                 device = None
                 if n < shared:
                     # Planted: one phone checks in eight different people within four minutes.
                     method, device = "self_scan", spec.device
-                    checked_in = start - 300 + n * 25 + int(rng.random() * 20)
-                elif n == long_credit or rng.random() < manual_share:
+                    checked_in = start - 300 + n * 25 + int(random_() * 20)
+                elif n == long_credit or random_() < manual_share:
                     method = "leader_manual"
-                elif rng.random() < 0.17:
+                elif random_() < 0.17:
                     method = "leader_scan"
                 else:
                     method, device = "self_scan", devices[vid]
                 if method == "leader_manual":
                     checked_in, checked_out, auto = start, end, False
-                    created = start + int(rng.random() * (end - start))
+                    created = start + int(random_() * (end - start))
                     credited = window
                     if n == long_credit:
-                        credited = window + 240 + int(rng.random() * 120)  # a whole day typed for a short activity
+                        credited = window + 240 + int(random_() * 120)  # a whole day typed for a short activity
                         checked_out = start + credited * 60
                 else:
                     if n >= shared:
-                        checked_in = start - 900 + int(rng.random() * rng.random() * 2400)
-                    r = rng.random()
+                        checked_in = start - 900 + int(random_() * random_() * 2400)
+                    r = random_()
                     if r < 0.15:
                         checked_out, auto = end, True  # still there at closing: checked out by the close
                     elif r < 0.2:
-                        checked_out, auto = start + int((end - start) * (0.3 + 0.6 * rng.random())), False
+                        checked_out, auto = start + int((end - start) * (0.3 + 0.6 * random_())), False
                     else:
-                        checked_out, auto = end - 900 + int(rng.random() * 2100), False
-                    created = checked_in + 1 + int(rng.random() * 4)
+                        checked_out, auto = end - 900 + int(random_() * 2100), False
+                    created = checked_in + 1 + int(random_() * 4)
                     credited = max(0, (min(checked_out, end) - max(checked_in, start)) // 60)
                 voided = reason = None
                 if n == void:
-                    voided, reason = ts(end + 86400 + int(rng.random() * 86400)), rng.choice(VOID_REASONS)
+                    voided, reason = ts(end + 86400 + int(random_() * 86400)), rng.choice(VOID_REASONS)
                 rows.append((next_id + n, spec.id, vid,
                              days[checked_in // 86400 - day0] + times[checked_in % 86400],
                              days[checked_out // 86400 - day0] + times[checked_out % 86400],
