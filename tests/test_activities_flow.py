@@ -205,7 +205,7 @@ def test_refused_posts_are_translated_and_counted(client, auth, session, world, 
     if kind == "expired":
         token = rotating(activity, at=utcnow() - timedelta(minutes=5))
     elif kind == "garbled":
-        token = token[:-3] + "AAA"
+        token = token[:-1] + ("B" if token[-1] != "B" else "C")
     elif kind == "other":
         expected = other.id
     elif kind == "stranger":
@@ -328,3 +328,23 @@ def test_leader_home_links_to_the_team_activities_and_the_open_one(client, auth,
     page = client.get("/").get_data(as_text=True)
     assert f"/teams/{world.team_a.id}/activities" in page
     assert 'id="open-now"' in page and f"/activities/{activity.id}" in page
+
+
+@pytest.fixture
+def limited_config(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+    return app_config
+
+
+def test_too_many_attempts_is_refused_and_counted(limited_config, client, auth, session, world):
+    activity = factories.make_activity(session, world.team_a, status="open")
+    session.commit()
+    auth.login(world.member_a.phone)
+    good = rotating(activity)
+    token = good[:-1] + ("B" if good[-1] != "B" else "C")  # a garbled code, tried again and again
+    codes = [client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code
+             for _ in range(31)]
+    assert codes[:30] == [400] * 30 and codes[30] == 429
+    fresh(session)
+    assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "too_many_attempts")).one() == 1
+    assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "bad_token")).one() == 30
