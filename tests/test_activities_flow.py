@@ -348,3 +348,15 @@ def test_too_many_attempts_is_refused_and_counted(limited_config, client, auth, 
     fresh(session)
     assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "too_many_attempts")).one() == 1
     assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "bad_token")).one() == 30
+
+
+def test_poster_of_a_future_activity_can_be_printed_ahead(client, auth, session, world):
+    activity = factories.make_activity(session, world.team_a, starts_at=utcnow() + timedelta(days=2), qr_mode="poster")
+    session.commit()
+    auth.login(world.leader_a.phone)
+    page = client.get(f"/activities/{activity.id}/poster").get_data(as_text=True)
+    src = re.search(r'id="qr" src="([^"]+)"', page).group(1)
+    assert client.get(src).data[:4] == b"\x89PNG"
+    old = rotating(activity, at=utcnow() - timedelta(minutes=5))
+    assert client.get(f"/activities/{activity.id}/qr/{old}.png").status_code == 404
+    assert client.get(f"/activities/{activity.id}/qr/garbage.png").status_code == 404
