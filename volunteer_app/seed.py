@@ -305,7 +305,7 @@ class Seeder:
             team.manual_share = 0.30 if rng.random() < 0.12 else 0.07
 
         # Sizes: log-normal around the mean, street teams larger; pending teams are only their applicant.
-        people = scale.volunteers - 2  # two office accounts
+        people = scale.volunteers  # plus two office accounts
         working = [t for t in teams if t.status != "pending"]
         people -= len(teams) - len(working)
         raw = [rng.lognormvariate(0, 0.45) * (1.4 if t.unit_id not in t.community_ids else 1.0) for t in working]
