@@ -80,6 +80,8 @@ def main() -> None:
     parser.add_argument("--activities", type=int, default=20)
     parser.add_argument("--volunteers", type=int, default=2500)
     parser.add_argument("--port", type=int, default=18765)
+    parser.add_argument("--no-ratelimit-headers", action="store_true",
+                        help="instance/config.py sets RATELIMIT_HEADERS_ENABLED = False (saves Redis round trips)")
     parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/15",
                         help="as in production with several servers; memory:// starts a timer thread per hit")
     args = parser.parse_args()
@@ -92,6 +94,9 @@ def main() -> None:
     server = None
     try:
         cookies, activity_ids = seed(url, secret_key, workdir, args)
+        if args.no_ratelimit_headers:
+            (workdir / "instance").mkdir(exist_ok=True)
+            (workdir / "instance" / "config.py").write_text("RATELIMIT_HEADERS_ENABLED = False\n")
         env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(workdir / "instance"),
                    DB_POOL_SIZE=str(max(args.threads, 5)), RATELIMIT_STORAGE_URI=args.ratelimit_storage)
         server = subprocess.Popen(
@@ -127,7 +132,7 @@ def main() -> None:
     print(f"attendances stored: {stored} for {accepted} accepted POSTs ({'OK' if ok else 'MISMATCH'})")
     ratio = checkin["rps"] / trivial["rps"] if trivial["rps"] else 0
     print(f"ratio {ratio:.2f}")
-    print(f"\n| {args.backend} | {args.workers}×{args.threads} {args.worker_class} | {args.ratelimit_storage.split(':')[0]} | "
+    print(f"\n| {args.backend} | {args.workers}×{args.threads} {args.worker_class} | {args.ratelimit_storage.split(':')[0]}{'' if not args.no_ratelimit_headers else ', no headers'} | "
           f"{trivial['rps']:.0f} | {trivial['p99']} | {checkin['rps']:.0f} | {checkin['p50']} | {checkin['p99']} | "
           f"{ratio:.2f} | {stored}/{accepted} |")
 
