@@ -39,6 +39,7 @@ def test_check_in_then_out_credits_minutes_inside_the_window(session, world, ope
     attendance = checkin.check_in(session=session, activity_id=open_activity.id, volunteer_id=world.member_a.id,
                                   method="self_scan", at=start - timedelta(minutes=20))
     assert attendance.method == "self_scan" and attendance.recorded_by_id == world.member_a.id
+    assert attendance in session and attendance.id is not None  # a normal persistent object for callers
     out = checkin.check_out(session=session, activity_id=open_activity.id, volunteer_id=world.member_a.id,
                             at=start + timedelta(minutes=45, seconds=30))
     assert out.credited_minutes == 45  # the 20 minutes before the start are not credited

@@ -41,6 +41,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, select
 
 from ..errors import DomainError
@@ -167,6 +168,8 @@ def apply_check_in(*, session: Session, attendance: Attendance) -> Attendance:
         if existing is None:
             raise
         _raise_existing(existing)
+    make_transient_to_detached(attendance)  # the row exists: make the object a normal persistent one
+    session.add(attendance)
     activity = session.get(Activity, activity_id)
     if activity is not None:
         session.expire(activity, ["attendee_count"])
