@@ -59,9 +59,10 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     volunteer.fill("input[name=password2]", "new volunteer 1")
     # htmx narrows district → street → community
     volunteer.select_option("#district", label=world.district.name)
-    volunteer.wait_for_function("!document.querySelector('#community').textContent.includes('永安社区')")
+    volunteer.locator(f"#unit-picker[data-district='{world.district.id}']").wait_for()
+    assert "永安社区" not in volunteer.locator("#community").inner_text()
     volunteer.select_option("#street", label=world.street.name)
-    volunteer.wait_for_function("document.querySelector('#street').value !== ''")
+    volunteer.locator(f"#unit-picker[data-street='{world.street.id}']").wait_for()  # the swap is done
     volunteer.select_option("#community", label=world.community.name)
     volunteer.check("input[name=consent]")
     shot(volunteer, "register")
@@ -69,8 +70,8 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     volunteer.click("#register-form button[type=submit]")
     volunteer.wait_for_url("**/join/**")
     shot(volunteer, "join")
-    volunteer.click("#join-button")
-    volunteer.wait_for_load_state()
+    with volunteer.expect_navigation():
+        volunteer.click("#join-button")
     assert "已发送给队长" in volunteer.content()
 
     person = session.exec(select(Volunteer).where(Volunteer.phone == "13987654321")).one()
@@ -80,8 +81,8 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     assert "吴新人" in leader.locator("#pending-requests").inner_text()
     assert "13987654321" in leader.locator("#pending-requests").inner_text()
     shot(leader, "team")
-    leader.click("#pending-requests button[data-action=approve]")
-    leader.wait_for_load_state()
+    with leader.expect_navigation():
+        leader.click("#pending-requests button[data-action=approve]")
     assert "吴新人已成为队员" in leader.content()
     session.expire_all()
     session.rollback()
