@@ -360,3 +360,40 @@ def test_poster_of_a_future_activity_can_be_printed_ahead(client, auth, session,
     old = rotating(activity, at=utcnow() - timedelta(minutes=5))
     assert client.get(f"/activities/{activity.id}/qr/{old}.png").status_code == 404
     assert client.get(f"/activities/{activity.id}/qr/garbage.png").status_code == 404
+
+
+@pytest.mark.parametrize("lat, lng, acc, expected", [
+    ("39.9", "116.4", "20", "inside"), ("39.95", "116.4", "20", "outside"), ("NaN", "116.4", "20", "unknown"),
+    ("Infinity", "116.4", "20", "unknown"), ("-inf", "1", "1", "unknown"), ("北纬", "116.4", "20", "unknown"),
+    ("0", "0", "10", "outside"), ("39.9", "116.4", "0", "unknown"), ("39.9", "116.4", "-5", "unknown"),
+    ("39.9", "116.4", "100000", "unknown"), ("", "", "", "unknown"), ("1" * 5000, "116.4", "20", "unknown"),
+])
+def test_position_sent_with_the_button_is_kept_as_a_verdict(client, auth, session, world, lat, lng, acc, expected):
+    activity = factories.make_activity(session, world.team_a, status="open", lat=39.9, lng=116.4, radius_m=300)
+    session.commit()
+    auth.login(world.member_a.phone)
+    response = client.post(f"/c/{rotating(activity)}", data={"action": "in", "activity": str(activity.id),
+                                                              "lat": lat, "lng": lng, "acc": acc})
+    assert response.status_code == 303
+    fresh(session)
+    attendance = session.exec(select(Attendance)).one()
+    assert attendance.geo_status == expected
+
+
+@pytest.mark.parametrize("field, value", [
+    ("starts_at", "not a date"), ("starts_at", "2026-13-45T99:99"), ("ends_at", ""), ("theme", "999999"),
+    ("theme", "abc"), ("expected_headcount", "1e9"), ("radius_m", "-1"), ("lat", "Infinity"), ("qr_mode", "laser"),
+    ("title", "x" * 10_000),
+])
+def test_bad_activity_fields_are_named_not_a_500(client, auth, session, world, field, value):
+    theme_id = factories.theme(session).id
+    session.commit()
+    auth.login(world.leader_a.phone)
+    data = activity_form(theme_id, **{field: value})
+    if field in ("lat", "radius_m"):
+        data.update({"lat": data["lat"] or "39.9", "lng": "116.4", "radius_m": data["radius_m"] or "100"})
+    response = client.post(f"/teams/{world.team_a.id}/activities/new", data=data)
+    assert response.status_code == 400
+    assert "field-error" in response.get_data(as_text=True)
+    fresh(session)
+    assert session.exec(select(func.count(Activity.id))).one() == 0
