@@ -313,3 +313,45 @@ def test_the_planted_team_logs_the_same_roster_every_week(seeded, db):
     assert len(weekly) >= 8 and all(r == weekly[0] for r in weekly)
     others = [r for t, r in rosters.items() if r != weekly[0]]
     assert len({frozenset(r) for r in others}) == len(others)  # the team's other activities are all different
+
+
+# --- a failed seed leaves nothing behind --------------------------------------------------
+
+
+def test_a_seed_that_fails_leaves_an_empty_database_with_its_indexes(runner, app, db, monkeypatch):
+    from sqlalchemy import inspect
+
+    from volunteer_app import seed as seed_module
+
+    engine = app.extensions["db_engine"]
+    indexes_before = {t: sorted(ix["name"] for ix in inspect(engine).get_indexes(t))
+                      for t in ("volunteer", "membership", "activity", "attendance")}
+    original = seed_module.Seeder._team_rows
+
+    def dangling_unit(self):
+        for row in original(self):
+            yield (row[0], row[1], 999_999) + row[3:]  # a unit that does not exist
+
+    monkeypatch.setattr(seed_module.Seeder, "_team_rows", dangling_unit)
+    result = runner.invoke(args=["seed-demo", "--scale", "small", "--now", NOW])
+    assert result.exit_code != 0
+    assert "foreign key" in str(result.exception).lower()
+    for model in SEEDED_TABLES:
+        assert db.execute(select(func.count()).select_from(model)).scalar_one() == 0, model.__name__
+    assert {t: sorted(ix["name"] for ix in inspect(engine).get_indexes(t)) for t in indexes_before} == indexes_before
+
+
+def test_the_database_is_ready_for_the_app_after_seeding(seeded, app, backend, db):
+    """New rows get fresh ids (PostgreSQL sequences moved past the seeded ids); SQLite settings are back."""
+    from tests import factories
+
+    top = db.execute(select(func.max(Volunteer.id))).scalar_one()
+    volunteer = factories.make_volunteer(db, "新来的", phone="13912345678")
+    db.commit()
+    assert volunteer.id == top + 1
+    if backend == "sqlite":
+        for _ in range(3):  # whichever pooled connection the seed used
+            with app.extensions["db_engine"].connect() as conn:
+                raw = conn.connection.driver_connection
+                assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+                assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2000

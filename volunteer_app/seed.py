@@ -912,11 +912,18 @@ class Timestamps:
 
 
 def _tune_sqlite(conn: Connection):
-    """A bigger page cache for this connection only while seeding; returns the undo."""
+    """For this connection only, while seeding: a bigger page cache, and foreign keys checked in one pass
+    before commit (`_after_insert`) instead of three look-ups per attendance row. Returns the undo."""
     raw = conn.connection.driver_connection
-    before = raw.execute("PRAGMA cache_size").fetchone()[0]
+    cache, keys = raw.execute("PRAGMA cache_size").fetchone()[0], raw.execute("PRAGMA foreign_keys").fetchone()[0]
     raw.execute("PRAGMA cache_size=-65536")  # 64 MiB
-    return lambda: raw.execute(f"PRAGMA cache_size={int(before)}")
+    raw.execute("PRAGMA foreign_keys=OFF")
+
+    def undo() -> None:
+        raw.execute(f"PRAGMA cache_size={int(cache)}")
+        raw.execute(f"PRAGMA foreign_keys={'ON' if keys else 'OFF'}")
+
+    return undo
 
 
 def _drop_secondary_indexes(conn: Connection, model) -> list:
@@ -933,8 +940,11 @@ def _recreate_indexes(conn: Connection, indexes: list) -> None:
 
 
 def _after_insert(conn: Connection, sqlite: bool) -> None:
-    """Let PostgreSQL's sequences continue after the explicit ids; give both planners fresh statistics."""
+    """Check SQLite's foreign keys; let PostgreSQL's sequences continue after the explicit ids; fresh statistics."""
     if sqlite:
+        broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        if broken:  # rolls the whole seed back
+            raise RuntimeError(f"seed-demo wrote rows that fail the foreign key check, e.g. {broken[:5]}")
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")
         conn.exec_driver_sql("ANALYZE")
         return
