@@ -16,6 +16,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import shutil
 import sys
 import tempfile
@@ -104,7 +105,7 @@ def write_csv(path: Path, rows) -> None:
         writer.writerows(rows)
 
 
-def import_file(db_path: Path, file_path: Path) -> tuple[float, object]:
+def import_file(db_path: Path, file_path: Path) -> tuple[float, float, object]:
     from volunteer_app import create_app
     from volunteer_app.db import get_engine, session_scope
     from volunteer_app.teams.jobs import create_job, run_job
@@ -112,14 +113,14 @@ def import_file(db_path: Path, file_path: Path) -> tuple[float, object]:
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{db_path}"})
     with app.app_context():
         data = file_path.read_bytes()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         with session_scope(get_engine()) as session:
             job_id = create_job(session=session, kind="volunteers", filename=file_path.name, actor_id=None)
         result = run_job(job_id=job_id, kind="volunteers", filename=file_path.name, data=data, actor_id=None,
                          scope=None)
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     app.extensions["db_engine"].dispose()
-    return elapsed, result
+    return elapsed, cpu, result
 
 
 def check(db_path: Path, rows: int) -> tuple[int, int, int]:
@@ -150,19 +151,23 @@ def main() -> None:
         communities, teams = build_city(engine)
         engine.dispose()
         rows = roster_rows(args.rows, communities, teams)
-        print(f"| rows | file | file size | import time (read + check + write) | volunteers | memberships | audit events |")
-        print("|---:|---|---:|---:|---:|---:|---:|")
+        print("| rows | file | file size | wall time (read + check + write) | CPU time | load avg | volunteers "
+              "| memberships | audit events |")
+        print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
         for fmt in args.formats.split(","):
             path = work / f"roster.{fmt}"
             (write_xlsx if fmt == "xlsx" else write_csv)(path, rows)
             db_path = work / f"run-{fmt}.db"
             shutil.copy(template, db_path)
-            elapsed, result = import_file(db_path, path)
+            elapsed, cpu, result = import_file(db_path, path)
+            load = os.getloadavg()[0]
             assert result is not None and result.ok, result.errors[:5] if result else "file error"
             volunteers, members, events = check(db_path, args.rows)
             size = path.stat().st_size / 1e6
-            print(f"| {args.rows:,} | {fmt.upper()} | {size:.1f} MB | {elapsed:.1f} s | {volunteers:,} | {members:,} "
-                  f"| {events:,} |", flush=True)
+            print(f"| {args.rows:,} | {fmt.upper()} | {size:.1f} MB | {elapsed:.1f} s | {cpu:.1f} s | {load:.1f} "
+                  f"| {volunteers:,} | {members:,} | {events:,} |", flush=True)
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(f"\npeak memory of the benchmark process (files, rows and the import): {peak:.0f} MB")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
