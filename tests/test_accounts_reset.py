@@ -179,3 +179,27 @@ def test_office_accounts_are_not_found_as_people(world, session):
     hits = service.search_people(session=session, office=world.office, query="文明办", scope=None)
     assert hits == []
     assert session.get(Volunteer, world.office.id)
+
+
+def test_phone_numbers_typed_into_the_search_are_logged_masked(client, auth, world, session):
+    auth.login(world.office.phone)
+    client.post("/office/people", data={"q": "13800000003"})
+    fresh(session)
+    event = session.exec(select(AuditEvent).where(AuditEvent.action == "person.search")).one()
+    assert "13800000003" not in event.data and "138****0003" in event.data
+
+
+@pytest.fixture
+def limited_config(app_config):
+    app_config["RATELIMIT_ENABLED"] = True
+    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
+    return app_config
+
+
+def test_using_reset_links_is_rate_limited(limited_config, client, world, session):
+    token = service.issue_password_reset(session=session, volunteer=world.member_a, issued_by_id=world.leader_a.id)
+    session.commit()
+    answers = [client.post(f"/reset/{token}", data={"password": "x", "password2": "y"}).status_code
+               for _ in range(11)]
+    assert answers[:10] == [400] * 10 and answers[10] == 429
+    assert "尝试次数过多" in client.post(f"/reset/{token}").get_data(as_text=True)

@@ -156,3 +156,15 @@ def test_leader_of_b_cannot_edit_a(client, auth, world):
     auth.login(world.leader_b.phone)
     assert client.get(f"/teams/{world.team_a.id}/edit").status_code == 404
     assert client.post(f"/teams/{world.team_a.id}/edit", data={"name": "x"}).status_code == 404
+
+
+def test_a_rejected_name_can_be_applied_for_again(world, session):
+    team = service.apply_for_team(session=session, applicant_id=world.volunteer.id, name="新队", unit_id=world.community.id)
+    service.decide_team(session=session, team=team, approve=False, office_id=world.office.id, reason="材料不全")
+    again = service.apply_for_team(session=session, applicant_id=world.member_a.id, name="新队",
+                                   unit_id=world.community.id, description="补充了材料")
+    assert again.id == team.id and again.status == "pending" and again.applied_by_id == world.member_a.id
+    assert again.status_reason is None and again.decided_by_id is None
+    with pytest.raises(TeamError) as excinfo:  # a pending or active name stays taken
+        service.apply_for_team(session=session, applicant_id=world.volunteer.id, name="新队", unit_id=world.community.id)
+    assert excinfo.value.code == "name_taken"

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
-from .phone import normalise_phone
+from .phone import mask_phone, normalise_phone
 from .units import community, units_in_scope
 
 # Checked against when the phone is unknown, so that a wrong phone costs as long as a wrong password.
@@ -231,8 +231,10 @@ def search_people(
         statement = statement.where(
             Volunteer.home_unit_id.in_(units_in_scope(scope)) | Volunteer.id.in_(in_scope_teams))
     people = list(session.exec(statement.order_by(Volunteer.name, Volunteer.id).limit(limit)))
+    # The log says who looked for whom; a number typed as the query is kept masked like everywhere else.
     audit.record(session=session, action="person.search", object_type="volunteer", object_id=None,
-                 actor_id=office.id, data={"query": text[:64], "results": [p.id for p in people]})
+                 actor_id=office.id, data={"query": mask_phone(number) if number else text[:64],
+                                           "results": [p.id for p in people]})
     if not people:
         return []
     ids = [p.id for p in people]

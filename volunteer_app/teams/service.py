@@ -114,11 +114,23 @@ def apply_for_team(
         if phone is None:
             raise TeamError("bad_phone")
     contact = _optional_name(contact_name)
-    _name_free(session, unit.id, clean)
-    team = Team(name=clean, unit_id=unit.id, description=description, contact_name=contact,
-                contact_phone=phone, status="pending", applied_by_id=applicant_id,
-                invite_nonce=secrets.token_hex(8))
-    _add_team(session, team)
+    rejected = session.exec(select(Team).where(Team.unit_id == unit.id, Team.name == clean,
+                                               Team.status == "rejected")).first()
+    if rejected is not None:
+        # A rejected name may be applied for again (the unit+name pair is unique, so the row is reused).
+        team = rejected
+        team.description, team.contact_name, team.contact_phone = description, contact, phone
+        team.status, team.status_reason, team.applied_by_id = "pending", None, applicant_id
+        team.decided_by_id, team.decided_at, team.invite_nonce = None, None, secrets.token_hex(8)
+        team.created_at = utcnow()
+        session.add(team)
+        session.flush()
+    else:
+        _name_free(session, unit.id, clean)
+        team = Team(name=clean, unit_id=unit.id, description=description, contact_name=contact,
+                    contact_phone=phone, status="pending", applied_by_id=applicant_id,
+                    invite_nonce=secrets.token_hex(8))
+        _add_team(session, team)
     audit.record(session=session, action="team.apply", object_type="team", object_id=team.id, actor_id=applicant_id,
                  team_id=team.id, data={"new": {"status": "pending", "name": clean}})
     return team
