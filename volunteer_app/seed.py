@@ -170,6 +170,8 @@ def _parse_now(text: str | None) -> int:
 
 @dataclass
 class TeamPlan:
+    """A team as planned: where it is, who is in it (a block of ids plus people from other teams), how keen."""
+
     id: int
     unit_id: int
     district: int  # index
@@ -190,6 +192,8 @@ class TeamPlan:
 
 @dataclass
 class ActivitySpec:
+    """An activity as planned, with the planted flags that shape its attendances."""
+
     team: TeamPlan
     theme: str
     start: int
@@ -215,6 +219,7 @@ class Seeder:
     """Builds the city in memory as a plan, then streams its rows into the database."""
 
     def __init__(self, engine: Engine, scale: Scale, seed: int, now: int):
+        """Everything derives from random.Random(seed) and the clock `now` (UTC epoch seconds)."""
         self.engine = engine
         self.scale = scale
         self.rng = random.Random(seed)
@@ -228,6 +233,7 @@ class Seeder:
     # -- units ----------------------------------------------------------------------------
 
     def plan_units(self) -> None:
+        """Districts, streets and communities with codes (D01-S03-C07) and materialised paths."""
         rng, scale = self.rng, self.scale
         self.units: list[tuple] = []  # (id, parent_id, level, name, code, path)
         self.streets: list[tuple[int, int, str]] = []  # (unit id, district index, name)
@@ -262,6 +268,7 @@ class Seeder:
     # -- teams and people -----------------------------------------------------------------
 
     def plan_teams(self) -> None:
+        """660 teams (most at community level), their statuses, sizes, id blocks and leaders."""
         rng, scale = self.rng, self.scale
         communities_of_street: dict[int, list[int]] = {}
         for cid, sid, _d, _n in self.communities:
@@ -411,6 +418,7 @@ class Seeder:
     # -- activities -----------------------------------------------------------------------
 
     def plan_activities(self) -> None:
+        """A year of activities per team by the day weights, the planted cases, and what is scheduled or open."""
         rng, scale = self.rng, self.scale
         start_day = self.today - timedelta(days=365)
         days = [start_day + timedelta(days=i) for i in range(365)]  # up to yesterday
@@ -478,6 +486,7 @@ class Seeder:
         self.specs = specs
 
     def _activity_on(self, team: TeamPlan, day: date) -> ActivitySpec:
+        """One activity of the team on that day: theme, local start time, length, wanted attendees."""
         rng = self.rng
         theme = _choose_theme(rng, team.kind, day)
         start_min, lengths, base_k = THEME_TIMES[theme]
@@ -493,6 +502,7 @@ class Seeder:
         return spec
 
     def _words(self, theme: str, team: TeamPlan, day: date) -> tuple[str, str]:
+        """A title and a place fitting the theme and the team's neighbourhood."""
         rng = self.rng
         titles, places = THEME_TEXT[theme]
         title = rng.choice(titles)
@@ -512,6 +522,7 @@ class Seeder:
         return title, place
 
     def _street_of(self, community_id: int) -> str:
+        """The name of the street a community belongs to."""
         return self.unit_names[self.street_of_community[community_id]]
 
     def _plant_rosters(self, specs: list[ActivitySpec]) -> None:
@@ -557,10 +568,12 @@ class Seeder:
     # -- writing --------------------------------------------------------------------------
 
     def write(self, conn: Connection, progress) -> None:
+        """Insert every planned row, in foreign-key order, activities and their attendances chunk by chunk."""
         ts = self.ts
         self.progress = progress
-        dropped = [ix for model in (Volunteer, Membership, Activity, Attendance)
-                   for ix in _drop_secondary_indexes(conn, model)]
+        dropped = [ix for model, in_order in ((Volunteer, ""), (Membership, "team_id"), (Activity, "starts_at"),
+                                              (Attendance, "activity_id"))
+                   for ix in _drop_secondary_indexes(conn, model, keep_leading=in_order)]
         self._insert(conn, Unit, ("id", "parent_id", "level", "name", "code", "path"), self.units)
         self._insert(conn, Volunteer, VOLUNTEER_COLUMNS, self._volunteer_rows())
         self._insert(conn, Team, TEAM_COLUMNS, self._team_rows())
@@ -611,6 +624,7 @@ class Seeder:
             self.progress.update(len(batch))
 
     def _volunteer_rows(self):
+        """The two office accounts, then every team's block of people, with names and phones."""
         rng, ts = self.rng, self.ts
         hash_ = DEMO_PASSWORD_HASH
         district1 = self.units[0][0]
@@ -650,6 +664,7 @@ class Seeder:
         self.report["volunteers"] = self.volunteer_count - 2
 
     def _team_rows(self):
+        """Team rows; the first leader is the contact and the applicant."""
         rng, ts = self.rng, self.ts
         for team in self.teams:
             leader_name, leader_phone = self.names[team.leaders[0]]
@@ -662,6 +677,7 @@ class Seeder:
                    "auto" if rng.random() < 0.15 else "approve", f"{rng.getrandbits(64):016x}", ts(team.created))
 
     def _membership_rows(self):
+        """Primary memberships (team blocks), second teams, pending requests, the demo leader's second team."""
         rng, ts, created = self.rng, self.ts, self.created
         n = 0
         for team in self.teams:
@@ -777,6 +793,7 @@ class Seeder:
         return rows
 
     def _recorder(self, spec: ActivitySpec) -> int:
+        """The leader who created the activity and records for it."""
         leaders = spec.team.leaders
         return leaders[spec.id % len(leaders)]
 
@@ -788,6 +805,7 @@ class Seeder:
         return min(logged, self.now - 3600)
 
     def _activity_created(self, spec: ActivitySpec) -> int:
+        """When the activity row was written: days before it (live), just before its records (retro)."""
         if spec.is_retro:
             return spec.logged - 30
         if spec.status == "scheduled":
@@ -795,6 +813,7 @@ class Seeder:
         return spec.start - (2 + spec.id % 12) * 86400 - (spec.id * 7919) % 36000
 
     def _activity_row(self, spec: ActivitySpec, theme_id: int, count: int, minutes: int, created: int) -> tuple:
+        """The activity as stored, with its denormalised attendee count and minutes."""
         ts = self.ts
         opened = closed = None
         if spec.status in ("open", "closed") and not spec.is_retro:
@@ -889,6 +908,7 @@ class Timestamps:
     """
 
     def __init__(self, sqlite: bool, now: int):
+        """Tables for six years back to two months ahead of now."""
         epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self.first_day = now // 86400 - 6 * 366
         span = range(self.first_day, now // 86400 + 60)
@@ -908,6 +928,7 @@ class Timestamps:
             self.times = [timedelta(seconds=s) for s in range(86400)]
 
     def __call__(self, s: int):
+        """The stored form of epoch second s."""
         return self.days[s // 86400 - self.first_day] + self.times[s % 86400]
 
 
@@ -920,21 +941,24 @@ def _tune_sqlite(conn: Connection):
     raw.execute("PRAGMA foreign_keys=OFF")
 
     def undo() -> None:
+        """Put the connection back as it was."""
         raw.execute(f"PRAGMA cache_size={int(cache)}")
         raw.execute(f"PRAGMA foreign_keys={'ON' if keys else 'OFF'}")
 
     return undo
 
 
-def _drop_secondary_indexes(conn: Connection, model) -> list:
-    """Non-unique indexes are cheaper to build once after the bulk insert than to maintain row by row."""
-    indexes = [ix for ix in model.__table__.indexes if not ix.unique]
+def _drop_secondary_indexes(conn: Connection, model, *, keep_leading: str) -> list:
+    """Non-unique indexes are cheaper to build once after the bulk insert than to maintain row by row,
+    except those led by keep_leading, the column rows arrive ordered by: they only grow at their end."""
+    indexes = [ix for ix in model.__table__.indexes if not ix.unique and ix.columns[0].name != keep_leading]
     for index in indexes:
         index.drop(conn)
     return indexes
 
 
 def _recreate_indexes(conn: Connection, indexes: list) -> None:
+    """Build the indexes dropped by _drop_secondary_indexes, from the model definitions."""
     for index in indexes:
         index.create(conn)
 
@@ -991,12 +1015,14 @@ def _day_weights(days: list[date]) -> list[float]:
 
 
 def holidays_calendar(years: tuple[int, ...]):
+    """China's public holidays and adjusted working days for those years."""
     import holidays
 
     return holidays.China(years=years)
 
 
 def _choose_theme(rng: random.Random, kind: str, day: date) -> str:
+    """A theme for an activity of this kind of team on that day: the city mix, the team's speciality, the season."""
     weights = dict(THEME_MIX)
     for theme in TEAM_KIND_THEMES.get(kind, ()):
         weights[theme] *= 4
