@@ -147,8 +147,8 @@ def _csv_lines(rows: Iterable[tuple]) -> str:
 def _xlsx(sheets: list[tuple[str, Iterable[tuple]]]) -> Iterator[bytes]:
     """Write the workbook (write-only: rows go straight to disk) and stream the file in chunks.
 
-    A generator, so that the workbook is built while the response starts, inside the request's
-    context (stream_with_context), and the temporary file is closed when the stream ends.
+    A generator, so that the workbook is built when the response starts streaming, and the
+    temporary file is closed when the stream ends or is abandoned.
     """
     workbook = Workbook(write_only=True)
     for title, rows in sheets:

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, literal_column
 from sqlmodel import Session, select
 
 from ..models import LIVE_METHODS, Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from . import cache
 from .filters import ReportFilter
 
 COUNTED_STATUSES = ("closed",)
@@ -61,6 +62,43 @@ class Tally:
         return self.live / self.recorded if self.recorded else None
 
 
+@dataclass
+class Dashboard:
+    """Everything the dashboard and the tallies export show for one filter."""
+
+    head: Headline
+    themes: list[Tally]
+    months: list[Tally]
+    units: list[Tally]
+    top_teams: list[Tally]
+    bottom_teams: list[Tally]
+    live: int  # attendances recorded live, of
+    recorded: int  # all attendances of the counted activities
+
+
+def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
+    """The dashboard's figures, reused from the cache while the underlying records are unchanged."""
+    version = cache.data_version(session=session, f=f)
+    return cache.remember("dashboard", cache.filter_key(f) + (language,), version,
+                          lambda: _compute_dashboard(session=session, f=f, language=language))
+
+
+def _compute_dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
+    methods = method_counts(session=session, f=f)
+    top, bottom = ranked_teams(session=session, f=f, methods=methods)
+    live, recorded = live_share_total(methods)
+    return Dashboard(
+        head=cached_headline(session=session, f=f),
+        themes=by_theme(session=session, f=f, language=language),
+        months=by_month(session=session, f=f),
+        units=by_unit(session=session, f=f, methods=methods),
+        top_teams=top,
+        bottom_teams=bottom,
+        live=live,
+        recorded=recorded,
+    )
+
+
 def city_totals(*, session: Session, start: datetime, end: datetime) -> Totals:
     """City-wide totals for activities starting in [start, end) (the office home page)."""
     activities, attendances, minutes = session.exec(
@@ -91,6 +129,12 @@ def activity_conditions(f: ReportFilter, *, with_theme: bool = True, activity=Ac
     if f.team is not None:
         conditions.append(activity.team_id == f.team.id)
     return conditions
+
+
+def cached_headline(*, session: Session, f: ReportFilter) -> Headline:
+    """headline(), reused while the underlying records are unchanged (the drill-down pages show it too)."""
+    version = cache.data_version(session=session, f=f)
+    return cache.remember("headline", cache.filter_key(f), version, lambda: headline(session=session, f=f))
 
 
 def headline(*, session: Session, f: ReportFilter) -> Headline:
@@ -171,7 +215,7 @@ def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
     return rows
 
 
-def by_unit(*, session: Session, f: ReportFilter) -> list[Tally]:
+def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None) -> list[Tally]:
     """One row per unit one level below the area (districts for the whole city), with its live share."""
     area = f.area
     children = session.exec(
@@ -197,7 +241,8 @@ def by_unit(*, session: Session, f: ReportFilter) -> list[Tally]:
             row.activities += int(activities)
             row.attendances += int(attendances or 0)
             row.minutes += int(minutes or 0)
-    for (unit_id, _team_id), (live, recorded) in method_counts(session=session, f=f).items():
+    methods = method_counts(session=session, f=f) if methods is None else methods
+    for (unit_id, _team_id), (live, recorded) in methods.items():
         child = child_of(unit_paths.get(unit_id, ""))
         if child is not None:
             rows[child].live += live
@@ -205,7 +250,8 @@ def by_unit(*, session: Session, f: ReportFilter) -> list[Tally]:
     return list(rows.values())
 
 
-def ranked_teams(*, session: Session, f: ReportFilter) -> tuple[list[Tally], list[Tally]]:
+def ranked_teams(*, session: Session, f: ReportFilter,
+                 methods: dict | None = None) -> tuple[list[Tally], list[Tally]]:
     """The top and bottom teams of the area by 人次; active teams without any activity rank last."""
     counts = {row[0]: row[1:] for row in session.exec(
         select(Activity.team_id, func.count(Activity.id), func.sum(Activity.attendee_count),
@@ -216,7 +262,8 @@ def ranked_teams(*, session: Session, f: ReportFilter) -> tuple[list[Tally], lis
     elif f.area is not None:
         team_query = team_query.where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
     shares: dict[int, list[int]] = {}
-    for (_unit_id, team_id), (live, recorded) in method_counts(session=session, f=f).items():
+    methods = method_counts(session=session, f=f) if methods is None else methods
+    for (_unit_id, team_id), (live, recorded) in methods.items():
         shares.setdefault(team_id, [0, 0])
         shares[team_id][0] += live
         shares[team_id][1] += recorded

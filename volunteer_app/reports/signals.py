@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 
 from ..models import Activity, Attendance, Photo, Team, Volunteer
 from ..workdays import RECORDING_WORKING_DAYS, past_recording_deadline
+from . import cache
 from .filters import ReportFilter
 from .queries import activity_conditions
 
@@ -39,6 +40,13 @@ class Finding:
     activity_ids: list[int]
     volunteer_name: str | None = None
     figures: dict = field(default_factory=dict)
+
+
+def cached_signals(*, session: Session, f: ReportFilter, limit: int = LIMIT) -> dict[str, list[Finding]]:
+    """all_signals(), reused while the underlying records are unchanged (see reports/cache.py)."""
+    version = cache.data_version(session=session, f=f)
+    return cache.remember("signals", cache.filter_key(f) + (limit,), version,
+                          lambda: all_signals(session=session, f=f, limit=limit))
 
 
 def all_signals(*, session: Session, f: ReportFilter, limit: int = LIMIT) -> dict[str, list[Finding]]:

@@ -11,14 +11,14 @@ from datetime import date, datetime
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, stream_with_context
+from flask import Blueprint, Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from ..db import get_session
+from ..db import get_engine, get_session
 from ..i18n import current_language, theme_name
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from . import charts, export, queries, signals
@@ -71,24 +71,23 @@ def dashboard():
         f = None
         status = 400
     if f is not None:
-        language = current_language()
-        top, bottom = queries.ranked_teams(session=session, f=f)
+        data = queries.dashboard(session=session, f=f, language=current_language())
         context.update(
             f=f,
-            head=queries.headline(session=session, f=f),
-            themes=queries.by_theme(session=session, f=f, language=language),
-            months=queries.by_month(session=session, f=f),
-            units=queries.by_unit(session=session, f=f),
-            top_teams=top,
-            bottom_teams=bottom,
-            live_total=queries.live_share_total(queries.method_counts(session=session, f=f)),
+            head=data.head,
+            themes=data.themes,
+            months=data.months,
+            units=data.units,
+            top_teams=data.top_teams,
+            bottom_teams=data.bottom_teams,
+            live_total=(data.live, data.recorded),
+            charts={
+                "theme": charts.bars(data.themes, "attendances"),
+                "month": charts.line(data.months, "attendances"),
+                "unit": charts.bars(data.units, "attendances"),
+                "top": charts.bars(data.top_teams, "attendances"),
+            },
         )
-        context["charts"] = {
-            "theme": charts.bars(context["themes"], "attendances"),
-            "month": charts.line(context["months"], "attendances"),
-            "unit": charts.bars(context["units"], "attendances"),
-            "top": charts.bars(top, "attendances"),
-        }
     context.update(filter_choices(f))
     context["presets"] = presets(f) if f is not None else []
     template = "reports/_dashboard.html" if is_fragment_request() else "reports/dashboard.html"
@@ -103,7 +102,7 @@ def activities():
     f = current_filter()
     page = page_number()
     statement = queries.activities_statement(f)
-    head = queries.headline(session=session, f=f)
+    head = queries.cached_headline(session=session, f=f)
     pages = max(1, -(-head.activities // PER_PAGE))
     page = min(page, pages)
     rows = session.exec(statement.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
@@ -135,7 +134,7 @@ def activity(activity_id: int):
 def signals_page():
     """Signals of padded numbers for the filter, each with links to the records behind it."""
     f = current_filter()
-    findings = signals.all_signals(session=get_session(), f=f)
+    findings = signals.cached_signals(session=get_session(), f=f)
     return render_template("reports/signals.html", f=f, findings=findings, labels=filter_labels(f),
                            limit=signals.LIMIT, titles=SIGNAL_TITLES)
 
@@ -164,19 +163,13 @@ def _export(fmt: str) -> Response:
     if kind not in ("tallies", "records"):
         abort(400)
     if kind == "records":
-        rows = export.record_rows(session, f)
-        body = export.records_csv(rows) if fmt == "csv" else export.records_xlsx(rows)
+        body = _streamed_records(get_engine(), f, fmt)
         name = f"records-{f.start.isoformat()}-{f.end.isoformat()}"
     else:
-        top, bottom = queries.ranked_teams(session=session, f=f)
-        sections = {
-            "theme": queries.by_theme(session=session, f=f, language="zh_CN"),
-            "month": queries.by_month(session=session, f=f),
-            "unit": queries.by_unit(session=session, f=f),
-            "top": top,
-            "bottom": bottom,
-        }
-        summary = export.headline_rows(f, queries.headline(session=session, f=f), filter_labels(f, language="zh_CN"))
+        data = queries.dashboard(session=session, f=f, language="zh_CN")
+        sections = {"theme": data.themes, "month": data.months, "unit": data.units, "top": data.top_teams,
+                    "bottom": data.bottom_teams}
+        summary = export.headline_rows(f, data.head, filter_labels(f, language="zh_CN"))
         body = export.tallies_csv(summary, sections) if fmt == "csv" else export.tallies_xlsx(summary, sections)
         name = f"tallies-{f.start.isoformat()}-{f.end.isoformat()}"
     if fmt == "csv":
@@ -185,10 +178,22 @@ def _export(fmt: str) -> Response:
     else:
         mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
         chunks = body
-    response = Response(stream_with_context(chunks), mimetype=mimetype)
+    response = Response(chunks, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+def _streamed_records(engine, f: ReportFilter, fmt: str):
+    """The record export, read through a session of its own that the generator closes when it ends.
+
+    The rows stream after the view has returned, so the request's session (committed and closed
+    with the request) cannot be used; if the download is abandoned, closing the generator still
+    ends the transaction and releases the server-side cursor.
+    """
+    with Session(engine) as session:
+        rows = export.record_rows(session, f)
+        yield from (export.records_csv(rows) if fmt == "csv" else export.records_xlsx(rows))
 
 
 # --- helpers -------------------------------------------------------------------------------
