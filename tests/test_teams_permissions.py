@@ -170,4 +170,9 @@ def test_leader_of_a_gets_the_same_404_for_team_b_as_for_a_missing_team(app, wor
     missing = client.open(template.format(**{**values, "team_a": 999999, "membership_a": 999999}),
                           method=method, **extra)
     assert other.status_code == missing.status_code == 404
-    assert other.get_data() == missing.get_data()
+    assert _main(other) == _main(missing)  # the page around it only differs by the link back to this very URL
+
+
+def _main(response) -> str:
+    html = response.get_data(as_text=True)
+    return html[html.index("<main"):html.index("</main>")]
