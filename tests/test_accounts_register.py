@@ -145,3 +145,24 @@ def test_csrf_is_required(app_config, world):
 
 def test_account_created_by_factories_can_still_log_in(client, auth, world):
     assert auth.login(world.member_a.phone, factories.PASSWORD).status_code == 302
+
+
+def test_the_same_registration_sent_many_times_at_once_makes_one_account(app, world, session):
+    import threading
+
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def register():
+        client = app.test_client()
+        barrier.wait()
+        answers.append(client.post("/register", data=form(world)).status_code)
+
+    threads = [threading.Thread(target=register) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(answers) == [303] + [400] * 7  # the others are told the number is registered
+    session.rollback()
+    assert len(session.exec(select(Volunteer).where(Volunteer.phone == "13912345678")).all()) == 1

@@ -360,3 +360,29 @@ def test_two_leaders_demoting_each_other_at_once_leave_one_leader(app, world, se
     leaders = session.exec(select(Membership).where(Membership.team_id == world.team_a.id,
                                                     Membership.role == "leader", Membership.status == "active")).all()
     assert len(leaders) == 1
+
+
+def test_many_identical_join_posts_at_once_make_one_request(app, world, session):
+    import threading
+
+    token = token_for(world.team_a)
+    client = app.test_client()
+    client.post("/login", data={"phone": world.volunteer.phone, "password": factories.PASSWORD})
+    barrier = threading.Barrier(10)
+    answers = []
+
+    def join():
+        barrier.wait()
+        answers.append(client.post(f"/join/{token}").status_code)
+
+    threads = [threading.Thread(target=join) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert answers == [303] * 10
+    session.rollback()
+    rows = session.exec(select(Membership).where(Membership.volunteer_id == world.volunteer.id)).all()
+    assert len(rows) == 1 and rows[0].status == "pending"
+    requests = session.exec(select(AuditEvent).where(AuditEvent.action == "membership.request")).all()
+    assert len(requests) == 1
