@@ -166,3 +166,11 @@ def test_the_same_registration_sent_many_times_at_once_makes_one_account(app, wo
     assert sorted(answers) == [303] + [400] * 7  # the others are told the number is registered
     session.rollback()
     assert len(session.exec(select(Volunteer).where(Volunteer.phone == "13912345678")).all()) == 1
+
+
+def test_all_field_errors_show_at_once(client, world):
+    data = form(world, name="", phone="12345", password2="different one")
+    del data["consent"]
+    page = client.post("/register", data=data).get_data(as_text=True)
+    for message in ("请输入姓名", "请输入11位中国大陆手机号", "两次输入的密码不一致", "请同意隐私说明"):
+        assert message in page, message

@@ -4,7 +4,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+
+from .phone import normalise_phone
+
+
+def mainland_mobile(_form, field) -> None:
+    """A mobile number in any usual spelling (+86, spaces, full-width digits); empty is left to DataRequired."""
+    if field.data and field.data.strip() and normalise_phone(field.data) is None:
+        raise ValidationError(_l("Enter an 11-digit mainland mobile number."))
 
 
 class LoginForm(FlaskForm):
@@ -44,7 +52,8 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
     )
     phone = StringField(
         _l("Mobile number"),
-        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32, message=_l("Too long."))],
+        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32, message=_l("Too long.")),
+                    mainland_mobile],
         render_kw={"inputmode": "tel", "autocomplete": "tel"},
     )
     # Rendered by the unit picker (district → street → community); validated by the service.

@@ -7,6 +7,8 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..accounts.forms import mainland_mobile
+
 
 class TeamDetailsMixin:
     name = StringField(_l("Team name"), validators=[DataRequired(_l("Enter the team's name.")),
@@ -14,8 +16,8 @@ class TeamDetailsMixin:
     description = TextAreaField(_l("What the team does"), validators=[
         Optional(), Length(max=2000, message=_l("The description is too long (at most 2000 characters)."))])
     contact_name = StringField(_l("Contact person"), validators=[Optional(), Length(max=40, message=_l("Too long."))])
-    contact_phone = StringField(_l("Contact phone"), validators=[Optional(), Length(max=32, message=_l("Too long."))],
-                                render_kw={"inputmode": "tel"})
+    contact_phone = StringField(_l("Contact phone"), validators=[
+        Optional(), Length(max=32, message=_l("Too long.")), mainland_mobile], render_kw={"inputmode": "tel"})
 
 
 class TeamApplyForm(TeamDetailsMixin, FlaskForm):
