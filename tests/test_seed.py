@@ -318,7 +318,22 @@ def test_the_planted_team_logs_the_same_roster_every_week(seeded, db):
 # --- a failed seed leaves nothing behind --------------------------------------------------
 
 
-def test_a_seed_that_fails_leaves_an_empty_database_with_its_indexes(runner, app, db, monkeypatch):
+def _dangling_unit(original):
+    def rows(self):
+        for row in original(self):
+            yield (row[0], row[1], 999_999) + row[3:]  # a team in a unit that does not exist
+    return rows
+
+
+def _dangling_volunteer(original):
+    def rows(self, spec):
+        found = original(self, spec)
+        return [(r[0], r[1], 9_999_999) + r[3:] if spec.id == 40 and i == 0 else r for i, r in enumerate(found)]
+    return rows
+
+
+@pytest.mark.parametrize("method, sabotage", [("_team_rows", _dangling_unit), ("_attendances", _dangling_volunteer)])
+def test_a_seed_that_fails_leaves_an_empty_database_with_its_indexes(runner, app, db, monkeypatch, method, sabotage):
     from sqlalchemy import inspect
 
     from volunteer_app import seed as seed_module
@@ -326,13 +341,7 @@ def test_a_seed_that_fails_leaves_an_empty_database_with_its_indexes(runner, app
     engine = app.extensions["db_engine"]
     indexes_before = {t: sorted(ix["name"] for ix in inspect(engine).get_indexes(t))
                       for t in ("volunteer", "membership", "activity", "attendance")}
-    original = seed_module.Seeder._team_rows
-
-    def dangling_unit(self):
-        for row in original(self):
-            yield (row[0], row[1], 999_999) + row[3:]  # a unit that does not exist
-
-    monkeypatch.setattr(seed_module.Seeder, "_team_rows", dangling_unit)
+    monkeypatch.setattr(seed_module.Seeder, method, sabotage(getattr(seed_module.Seeder, method)))
     result = runner.invoke(args=["seed-demo", "--scale", "small", "--now", NOW])
     assert result.exit_code != 0
     assert "foreign key" in str(result.exception).lower()
