@@ -167,15 +167,19 @@ def views(session: Session) -> list[tuple[str, str]]:
     street = session.exec(select(Unit).where(Unit.parent_id == district.id).order_by(Unit.id)).first()
     team = session.exec(select(Team).order_by(Team.id)).first()
     activity = session.exec(select(Activity.id).order_by(Activity.attendee_count.desc())).first()
-    first = session.exec(select(func.min(Activity.starts_at))).one()
-    year = first.astimezone(SHANGHAI).year
-    whole = f"from={year}-01-01&to={year}-12-31"
+    first, last = session.exec(select(func.min(Activity.starts_at), func.max(Activity.starts_at))).one()
+    start, end = first.astimezone(SHANGHAI).date(), last.astimezone(SHANGHAI).date()
+    whole = f"from={start}&to={end}"  # the data's whole year (seed-demo: the last 12 months and a few weeks ahead)
+    middle = start + timedelta(days=120)
+    month_start = middle.replace(day=1)
+    month_end = (month_start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    month = f"from={month_start}&to={month_end}"
     return [
         ("city, full year", f"/office?{whole}"),
         ("city, full year, htmx fragment", f"/office?{whole}&hx=1"),
         ("theme civilized_traffic", f"/office?{whole}&theme=civilized_traffic"),
-        ("one month (March)", f"/office?from={year}-03-01&to={year}-03-31"),
-        ("theme + month", f"/office?from={year}-03-01&to={year}-03-31&theme=civilized_traffic"),
+        ("one month", f"/office?{month}"),
+        ("theme + month", f"/office?{month}&theme=civilized_traffic"),
         ("district", f"/office?{whole}&unit={district.id}"),
         ("street", f"/office?{whole}&unit={street.id}"),
         ("team", f"/office?{whole}&team={team.id}"),
@@ -191,7 +195,7 @@ def bench(url: str, repeat: int, cold_runs: int) -> None:
                       "RATELIMIT_ENABLED": False, "TESTING": True})
     engine = app.extensions["db_engine"]
     with Session(engine) as session:
-        office = session.exec(select(Volunteer).where(Volunteer.role == "office")).first()
+        office = session.exec(select(Volunteer).where(Volunteer.role == "office", Volunteer.office_unit_id.is_(None))).first()
         counts = (session.exec(select(func.count(Activity.id))).one(), session.exec(select(func.count(Attendance.id))).one())
         plan = views(session)
     print(f"{engine.dialect.name}: {counts[0]} activities, {counts[1]} attendances; "
@@ -227,14 +231,15 @@ def export_memory(url: str, fmt: str) -> None:
     """Stream the full-year record export and report rows, time and the peak RSS of this process."""
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "TESTING": True})
     with Session(app.extensions["db_engine"]) as session:
-        office = session.exec(select(Volunteer).where(Volunteer.role == "office")).first()
-        year = session.exec(select(func.min(Activity.starts_at))).one().astimezone(SHANGHAI).year
+        office = session.exec(select(Volunteer).where(Volunteer.role == "office", Volunteer.office_unit_id.is_(None))).first()
+        first, last = session.exec(select(func.min(Activity.starts_at), func.max(Activity.starts_at))).one()
     client = app.test_client()
     with client.session_transaction() as http_session:
         http_session["_user_id"] = f"{office.id}:{office.session_version}"
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
-    response = client.get(f"/office/export.{fmt}?from={year}-01-01&to={year}-12-31&kind=records", buffered=False)
+    span = f"from={first.astimezone(SHANGHAI).date()}&to={last.astimezone(SHANGHAI).date()}"
+    response = client.get(f"/office/export.{fmt}?{span}&kind=records", buffered=False)
     size = 0
     lines = 0
     for chunk in response.response:

@@ -6,12 +6,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from volunteer_app.models import Photo
+from volunteer_app.models import Photo, Volunteer
 from volunteer_app.reports import signals
 from volunteer_app.reports.filters import ReportFilter
 from volunteer_app.workdays import recording_deadline
 
-from .factories import make_activity, make_attendance, make_volunteer
+from .factories import PASSWORD_HASH, make_activity, make_attendance, make_volunteer
 from .reports_data import at, sync_counts
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -120,7 +120,14 @@ def test_retro_without_photos(session, world, year):
 
 
 def test_repeated_roster_week_after_week(session, world, year):
-    crew = [make_volunteer(session, f"固定{i}") for i in range(4)]
+    # ids as large as a city's (166,000² overflows a 32-bit sum of squares)
+    crew = []
+    for i in range(4):
+        phone = f"1990001{i:04d}"
+        crew.append(Volunteer(id=160_000 + i, name=f"固定{i}", phone=phone, phone_tail=phone[-4:],
+                              password_hash=PASSWORD_HASH))
+    session.add_all(crew)
+    session.flush()
     planted = []
     for day in ("2026-03-02", "2026-03-09", "2026-03-16"):
         activity = closed(session, world.team_a, day)

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import BigInteger, and_, cast, exists, func, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
@@ -196,7 +196,8 @@ def repeated_rosters(*, session: Session, f: ReportFilter, limit: int = LIMIT, m
     per_activity = (
         select(Attendance.activity_id.label("activity_id"), func.count().label("size"),
                func.sum(Attendance.volunteer_id).label("s1"),
-               func.sum(Attendance.volunteer_id * Attendance.volunteer_id).label("s2"))
+               func.sum(cast(Attendance.volunteer_id, BigInteger) * cast(Attendance.volunteer_id, BigInteger))
+               .label("s2"))  # 166,000² does not fit PostgreSQL's integer
         .where(Attendance.activity_id.in_(select(Activity.id).where(*activity_conditions(f))),
                Attendance.voided_at.is_(None))
         .group_by(Attendance.activity_id)
