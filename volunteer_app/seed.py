@@ -743,53 +743,69 @@ class Seeder:
                 rows.append((next_id + n, spec.id, vid, ts(checked_in), None, False, 0, "self_scan", None,
                              ts(checked_in + 2), devices[vid], None, None))
         else:
-            manual_share = 1.0 if spec.roster else team.manual_share
-            shared = 8 if spec.device else 0
-            long_credit = 0 if spec.long_credit else -1
-            void = -1
-            if not (spec.device or spec.roster or spec.long_credit) and random_() < 0.08 \
-                    and end < self.now - 3 * 86400:
-                void = int(random_() * len(chosen))  # a leader voided one record, with a reason
-            for n, vid in enumerate(chosen):
-                device = None
-                if n < shared:
-                    # Planted: one phone checks in eight different people within four minutes.
-                    method, device = "self_scan", spec.device
-                    checked_in = start - 300 + n * 25 + int(random_() * 20)
-                elif n == long_credit or random_() < manual_share:
-                    method = "leader_manual"
-                elif random_() < 0.17:
-                    method = "leader_scan"
-                else:
-                    method, device = "self_scan", devices[vid]
-                if method == "leader_manual":
-                    checked_in, checked_out, auto = start, end, False
-                    created = start + int(random_() * (end - start))
-                    credited = window
-                    if n == long_credit:
-                        credited = window + 240 + int(random_() * 120)  # a whole day typed for a short activity
-                        checked_out = start + credited * 60
-                else:
-                    if n >= shared:
-                        checked_in = start - 900 + int(random_() * random_() * 2400)
-                    r = random_()
-                    if r < 0.15:
-                        checked_out, auto = end, True  # still there at closing: checked out by the close
-                    elif r < 0.2:
-                        checked_out, auto = start + int((end - start) * (0.3 + 0.6 * random_())), False
-                    else:
-                        checked_out, auto = end - 900 + int(random_() * 2100), False
-                    created = checked_in + 1 + int(random_() * 4)
-                    credited = max(0, (min(checked_out, end) - max(checked_in, start)) // 60)
-                voided = reason = None
-                if n == void:
-                    voided, reason = ts(end + 86400 + int(random_() * 86400)), rng.choice(VOID_REASONS)
-                rows.append((next_id + n, spec.id, vid,
-                             days[checked_in // 86400 - day0] + times[checked_in % 86400],
-                             days[checked_out // 86400 - day0] + times[checked_out % 86400],
-                             auto, credited, method, recorder if method != "self_scan" else None,
-                             days[created // 86400 - day0] + times[created % 86400], device, voided, reason))
+            rows = self._live_attendances(spec, chosen, recorder, next_id)
         self.next_attendance_id = next_id + len(rows)
+        return rows
+
+    def _live_attendances(self, spec: ActivitySpec, chosen: list[int], recorder: int, next_id: int) -> list[tuple]:
+        """Records of an activity run live: scans with their real times, or names the leader typed in.
+
+        The hot loop of the seed (a million rows): one branch per method, timestamps by table look-up;
+        the planted oddities are written over a few rows afterwards.
+        """
+        rng, ts, devices = self.rng, self.ts, self.devices
+        days, times, day0 = ts.days, ts.times, ts.first_day
+        random_ = rng.random
+        start, end, window, activity_id = spec.start, spec.end, (spec.end - spec.start) // 60, spec.id
+        span = end - start
+        start_text, end_text = ts(start), ts(end)
+        manual_share = 1.0 if spec.roster else spec.team.manual_share
+        scan_share = manual_share + (1 - manual_share) * 0.17  # leader scans among the rest
+        rows = []
+        append = rows.append
+        for n, vid in enumerate(chosen):
+            r = random_()
+            if r < manual_share:
+                created = start + int(random_() * span)
+                append((next_id + n, activity_id, vid, start_text, end_text, False, window, "leader_manual", recorder,
+                        days[created // 86400 - day0] + times[created % 86400], None, None, None))
+                continue
+            checked_in = start - 900 + int(random_() * random_() * 2400)
+            r2 = random_()
+            if r2 < 0.15:
+                checked_out, auto = end, True  # still there at closing: checked out by the close
+            elif r2 < 0.2:
+                checked_out, auto = start + int(span * (0.3 + 0.6 * random_())), False
+            else:
+                checked_out, auto = end - 900 + int(random_() * 2100), False
+            counted_in = checked_in if checked_in > start else start
+            counted_out = checked_out if checked_out < end else end
+            credited = (counted_out - counted_in) // 60 if counted_out > counted_in else 0
+            created = checked_in + 1 + int(random_() * 4)
+            if r < scan_share:
+                method, device, by = "leader_scan", None, recorder
+            else:
+                method, device, by = "self_scan", devices[vid], None
+            append((next_id + n, activity_id, vid, days[checked_in // 86400 - day0] + times[checked_in % 86400],
+                    days[checked_out // 86400 - day0] + times[checked_out % 86400], auto, credited, method, by,
+                    days[created // 86400 - day0] + times[created % 86400], device, None, None))
+        if spec.device:
+            # Planted: one phone checks eight different people in within four minutes.
+            for n, row in enumerate(rows[:8]):
+                checked_in = start - 300 + n * 25 + int(random_() * 20)
+                checked_out = end - 900 + int(random_() * 2100)
+                credited = (min(checked_out, end) - start) // 60
+                rows[n] = row[:3] + (ts(checked_in), ts(checked_out), False, credited, "self_scan", None,
+                                     ts(checked_in + 2), spec.device, None, None)
+        if spec.long_credit and rows:
+            # Planted: a leader typed a whole day for a short activity.
+            credited = window + 240 + int(random_() * 120)
+            rows[0] = rows[0][:3] + (start_text, ts(start + credited * 60), False, credited, "leader_manual",
+                                     recorder, ts(start + int(random_() * span)), None, None, None)
+        elif rows and not (spec.device or spec.roster) and random_() < 0.08 and end < self.now - 3 * 86400:
+            # Now and then a leader voids a record (a duplicate, someone who did not come), with a reason.
+            j = int(random_() * len(rows))
+            rows[j] = rows[j][:11] + (ts(end + 86400 + int(random_() * 86400)), rng.choice(VOID_REASONS))
         return rows
 
     def _recorder(self, spec: ActivitySpec) -> int:
