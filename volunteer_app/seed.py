@@ -21,6 +21,8 @@ with the connection's executemany in chunks, fed by generators so memory stays f
 prepared in their stored form (on SQLite, UTC datetimes as the text SQLAlchemy itself writes; checked
 against SQLAlchemy's own bind processor at start) because per-row type processing costs more than the
 insert itself at 1.2 million rows. The whole seed is one transaction: it lands completely or not at all.
+Secondary indexes that rows would hit at random are built after the insert; on SQLite the seeding connection
+checks foreign keys in one pass before committing instead of per row (docs/PERFORMANCE.md has the figures).
 
 Clean data obeys the rules the check-in service enforces: a volunteer never attends two overlapping
 activities, credited minutes = check-out − check-in clipped to the activity window, records are written
