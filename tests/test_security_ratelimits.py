@@ -204,3 +204,17 @@ def test_limits_per_person_do_not_block_the_next_person_on_the_same_address(limi
     assert other.post("/login", data={"phone": world.leader_a.phone, "password": factories.PASSWORD}).status_code == 302
     response = other.post(f"/c/{context['token']}", data={"action": "in", "activity": context["activity_id"]})
     assert response.status_code != 429
+
+
+def test_a_redis_outage_does_not_stop_logins_or_check_ins(limited_app, context, world):
+    """With the limiter's Redis unreachable, requests are still answered, and limits still count in memory."""
+    app = limited_app("redis://127.0.0.1:1/0")  # nothing listens on port 1
+    client = app.test_client()
+    statuses = [client.post("/login", data={"phone": "13900000000", "password": "nope nope"}).status_code
+                for _ in range(11)]
+    assert statuses[:10] == [400] * 10 and statuses[10] == 429
+    member = app.test_client()
+    assert member.post("/login", data={"phone": world.member_a.phone, "password": factories.PASSWORD},
+                       environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 302
+    response = member.post(f"/c/{context['token']}", data={"action": "in", "activity": context["activity_id"]})
+    assert response.status_code == 303

@@ -46,6 +46,7 @@ class Defaults:
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a 166k-row spreadsheet fits; photos are bounded per file
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in each process instead of failing every request
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)
