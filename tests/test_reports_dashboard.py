@@ -121,6 +121,13 @@ def test_unit_drills_down_the_tree(client, auth, world, data):
     ({"unit": "999999"}, None),
     ({"team": "999999"}, None),
     ({"from": "2020-01-01", "to": "2026-01-01"}, None),
+    ({"unit": "D01\x00"}, None),
+    ({"theme": "sanitation\x00"}, None),
+    ({"team": "1\x00"}, None),
+    ({"from": "2026-01-01\x00"}, None),
+    ({"theme": "=cmd|' /C calc'!A0"}, None),
+    ({"unit": "x" * 5000}, None),
+    ({"team": "99999999999999999999"}, None),
 ])
 def test_bad_parameters_answer_400_with_a_message_on_the_page(client, auth, world, data, params, message):
     auth.login(world.office.phone)

@@ -19,6 +19,8 @@ from ..errors import DomainError
 from ..models import Team, Theme, Unit, Volunteer
 
 PARAMS = ("from", "to", "unit", "theme", "team")
+_UNUSABLE = {"from": "bad_date", "to": "bad_date", "unit": "unknown_unit", "theme": "unknown_theme",
+             "team": "unknown_team"}
 MAX_RANGE_DAYS = 3 * 366  # a longer range is almost surely a typo, and an expensive one
 EARLIEST = date(2000, 1, 1)
 
@@ -94,6 +96,9 @@ def parse_filter(args: Mapping, *, session: Session, office: Volunteer, zone: Zo
         if len(set(given)) > 1:
             raise FilterError("repeated_param", name=name)
         values[name] = given[0] if given else None
+        if values[name] is not None and not values[name].isprintable():
+            # NUL and other control characters can match nothing (and PostgreSQL refuses NUL outright)
+            raise FilterError(_UNUSABLE[name], value=values[name].encode("unicode_escape").decode("ascii")[:20])
 
     start = _parse_date(values["from"]) if values["from"] else date(today.year, 1, 1)
     end = _parse_date(values["to"]) if values["to"] else today
