@@ -21,8 +21,8 @@ _phones = itertools.count(1)
 
 
 def next_phone() -> str:
-    """A fresh, clearly fictitious 11-digit mobile number (199 0000 xxxx)."""
-    return f"1990000{next(_phones) % 10000:04d}"
+    """A fresh, clearly fictitious 11-digit mobile number (199 1000 xxxx: the demo seed uses 199 0xxx xxxx)."""
+    return f"1991000{next(_phones) % 10000:04d}"
 
 
 def make_unit(session: Session, name: str, level: str, parent: Unit | None = None, code: str | None = None) -> Unit:
