@@ -13,6 +13,7 @@ BAR_ROW = 30
 BAR_MAX = 250  # leaves room for the value to the right of the longest bar
 LINE_LEFT, LINE_RIGHT, LINE_TOP, LINE_BOTTOM = 14, 306, 20, 130
 MAX_TICKS = 12
+MAX_VALUES = 6  # above this many points only the highest value is written, so labels never overlap
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,15 @@ class Point:
     x: float
     y: float
     tick: bool  # label this point on the axis
+    show_value: bool  # write the value above the point
+
+    @property
+    def tick_label(self) -> str:
+        """'YYYY-MM' → the month number; January also says the year."""
+        if len(self.label) == 7 and self.label[4] == "-":
+            year, month = self.label.split("-")
+            return f"{year}-{int(month)}" if month == "01" else str(int(month))
+        return self.label
 
 
 def bars(rows, metric: str) -> dict:
@@ -52,7 +62,8 @@ def line(rows, metric: str) -> dict:
     for index, (row, value) in enumerate(zip(rows, values)):
         x = LINE_LEFT + index * step if count > 1 else (LINE_LEFT + LINE_RIGHT) / 2
         y = LINE_BOTTOM - (value / peak * (LINE_BOTTOM - LINE_TOP) if peak else 0)
-        points.append(Point(row.label, value, round(x, 1), round(y, 1), index % every == 0 or index == count - 1))
+        points.append(Point(row.label, value, round(x, 1), round(y, 1), index % every == 0 or index == count - 1,
+                            count <= MAX_VALUES or (value == peak and peak > 0 and values.index(peak) == index)))
     return {"points": points, "polyline": " ".join(f"{p.x},{p.y}" for p in points), "values": values,
             "width": WIDTH, "height": LINE_BOTTOM + 18, "axis_y": LINE_BOTTOM, "left": LINE_LEFT,
-            "right": LINE_RIGHT, "show_values": count <= MAX_TICKS}
+            "right": LINE_RIGHT}

@@ -44,6 +44,12 @@ SIGNAL_TITLES = {
 TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached through the team tables
 
 
+@bp.app_template_filter("hours_grouped")
+def hours_grouped(minutes: int | None) -> str:
+    """Minutes as hours with one decimal and thousands separators: a city's year runs into millions."""
+    return f"{(minutes or 0) / 60:,.1f}"
+
+
 def office_required(view):
     """Office accounts only; everyone else is told the page does not exist."""
 
