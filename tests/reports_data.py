@@ -4,13 +4,12 @@ The expected figures are written out in EXPECTED so that a test states what it c
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from sqlmodel import Session, select
 
 from volunteer_app.models import Activity, Attendance, utcnow
 
-from . import factories
 from .factories import World, make_activity, make_attendance
 
 RANGE = {"from": "2026-03-01", "to": "2026-04-30"}
