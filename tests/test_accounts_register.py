@@ -105,10 +105,14 @@ def test_unit_picker_without_htmx_goes_to_the_form(client, world):
     assert response.status_code == 302
 
 
-@pytest.mark.parametrize("query", ["district=abc", "district=1&district=2", "street=99999", "district=%00"])
+@pytest.mark.parametrize("query", ["district=abc", "district=1&district=2", "street=99999", "district=%EF%BC%91"])
 def test_unit_picker_tolerates_odd_queries(client, world, query):
     response = client.get(f"/register/units?{query}", headers={"HX-Request": "true"})
     assert response.status_code == 200
+
+
+def test_unit_picker_refuses_control_characters(client, world):
+    assert client.get("/register/units?district=%00", headers={"HX-Request": "true"}).status_code == 400
 
 
 def test_logged_in_people_are_sent_home(client, auth, world):

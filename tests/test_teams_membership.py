@@ -108,8 +108,12 @@ def bad_tokens(world):
         good + "\u200b",  # zero-width
         "🙂" + good,  # emoji
         good + "==",  # padding
-        "%00",
     ]
+
+
+def test_an_invite_token_with_a_nul_is_refused(client, auth, world):
+    auth.login(world.volunteer.phone)
+    assert client.get(f"/join/{token_for(world.team_a)}%00").status_code == 400
 
 
 def test_bad_invite_tokens_get_a_clear_404(client, auth, world):

@@ -1,4 +1,9 @@
-"""Teams and membership: who leads what, looked up through what the user may see."""
+"""Teams and membership: who leads what, looked up through what the user may see.
+
+One module for the whole life of a team (application, decisions, invites, joining, leaders, leaving) because
+every rule here guards the same two invariants: a person's membership changes are audited, and an active team
+never loses its last leader. The spreadsheet import is in importer.py, its background jobs in jobs.py.
+"""
 from __future__ import annotations
 
 import hmac

@@ -23,7 +23,7 @@ from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
 from ..qr import qr_png
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
-from .service import (TeamError, active_member_counts, applications_of, decide_request, decide_team, edit_team,
+from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_request, decide_team, edit_team,
                       invite_token, join_team, leave_team, membership_in_team, memberships_of, office_teams,
                       own_membership, remove_member, renew_invite, roster, set_leader, set_team_suspended,
                       team_for_invite, team_for_leader, team_for_office)
@@ -55,8 +55,6 @@ def apply():
     session = get_session()
     form = TeamApplyForm(unit_choices=_unit_choices(session))
     if form.validate_on_submit():
-        from .service import apply_for_team
-
         try:
             team = apply_for_team(session=session, applicant_id=current_user.id, name=form.name.data,
                                   unit_id=parse_id(form.unit.data), description=form.description.data or "",
