@@ -151,3 +151,12 @@ def test_errors_are_translated_to_chinese_by_default(client, auth, world, data):
     auth.login(world.office.phone)
     html = client.get("/office", query_string={"theme": "nope"}).get_data(as_text=True)
     assert "没有代码为" in html
+
+
+def test_every_team_with_its_live_share(client, auth, world, data):
+    auth.login(world.office.phone)
+    html = client.get("/office/team-tallies", query_string=RANGE).get_data(as_text=True)
+    body = re.search(r'id="table-teams">(.*?)</table>', html, re.S).group(1)
+    assert body.index(world.team_a.name) < body.index(world.team_b.name)
+    assert re.findall(r'<span class="share[^"]*">([^<]*)</span>', body) == ["50%", "100%"]
+    assert "hx-get" not in body  # this page has no dashboard region to swap

@@ -64,7 +64,10 @@ def test_tallies_xlsx_summary_equals_the_dashboard(client, auth, world, data):
     response = client.get("/office/export.xlsx", query_string=RANGE)  # kind defaults to tallies
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.get_data()), read_only=True)
-    assert book.sheetnames == ["汇总", "按服务主题", "按月份", "按区域", "人次最多的队伍", "人次最少的队伍"]
+    assert book.sheetnames == ["汇总", "按服务主题", "按月份", "按区域", "各队伍（按人次排序）"]
+    teams = list(book["各队伍（按人次排序）"].iter_rows(values_only=True))[1:]
+    assert [row[0] for row in teams] == [world.team_a.name, world.team_b.name]  # ranked by 人次: 4, then 3
+    assert [row[4] for row in teams] == ["50%", "100%"]
     summary = dict(book["汇总"].iter_rows(values_only=True))
     assert summary["场次"] == EXPECTED["activities"]
     assert summary["人次"] == EXPECTED["attendances"]
@@ -78,7 +81,7 @@ def test_tallies_xlsx_summary_equals_the_dashboard(client, auth, world, data):
 def test_tallies_csv_has_sections(client, auth, world, data):
     auth.login(world.office.phone)
     text = client.get("/office/export.csv", query_string={**RANGE, "kind": "tallies"}).get_data().decode("utf-8-sig")
-    assert "按服务主题" in text and "人次最少的队伍" in text
+    assert "按服务主题" in text and "各队伍（按人次排序）" in text
     assert "场次,4" in text.replace("\r\n", "\n")
 
 

@@ -18,6 +18,7 @@ def routes(data) -> list[str]:
     return [
         "/office",
         "/office/activities",
+        "/office/team-tallies",
         f"/office/activities/{activity}",
         "/office/signals",
         "/office/export.csv?kind=tallies",
@@ -62,7 +63,8 @@ def test_district_office_sees_only_its_district(client, auth, world, data):
 def test_district_office_cannot_widen_its_view_by_editing_the_url(client, auth, world, data, param):
     auth.login(world.office_district2.phone)
     value = {"unit": world.district.id, "team": world.team_a.id}[param]
-    for url in ("/office", "/office/activities", "/office/signals", "/office/export.csv", "/office/export.xlsx"):
+    for url in ("/office", "/office/activities", "/office/team-tallies", "/office/signals", "/office/export.csv",
+                "/office/export.xlsx"):
         response = client.get(url, query_string={**RANGE, param: value})
         assert response.status_code == 400, url
         assert world.team_a.name.encode() not in response.get_data()

@@ -32,8 +32,7 @@ METHOD_NAMES = {"self_scan": "自助扫码", "leader_scan": "队长扫码", "lea
 RECORD_HEADERS = ("活动编号", "活动名称", "服务主题", "队伍", "所属单位", "活动开始", "活动结束", "志愿者编号", "志愿者",
                   "手机号（脱敏）", "签到时间", "签退时间", "认定时长（分钟）", "记录方式", "录入时间")
 TALLY_HEADERS = ("名称", "场次", "人次", "时长（小时）", "现场记录占比")
-SECTION_TITLES = {"theme": "按服务主题", "month": "按月份", "unit": "按区域", "top": "人次最多的队伍",
-                  "bottom": "人次最少的队伍"}
+SECTION_TITLES = {"theme": "按服务主题", "month": "按月份", "unit": "按区域", "teams": "各队伍（按人次排序）"}
 
 
 def neutralise(value):

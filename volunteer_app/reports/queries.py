@@ -70,6 +70,7 @@ class Dashboard:
     themes: list[Tally]
     months: list[Tally]
     units: list[Tally]
+    teams: list[Tally]  # every team of the view, ranked
     top_teams: list[Tally]
     bottom_teams: list[Tally]
     live: int  # attendances recorded live, of
@@ -85,13 +86,15 @@ def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
 
 def _compute_dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
     methods = method_counts(session=session, f=f)
-    top, bottom = ranked_teams(session=session, f=f, methods=methods)
+    teams = team_tallies(session=session, f=f, methods=methods)
+    top, bottom = split_ranking(teams)
     live, recorded = live_share_total(methods)
     return Dashboard(
         head=cached_headline(session=session, f=f),
         themes=by_theme(session=session, f=f, language=language),
         months=by_month(session=session, f=f),
         units=by_unit(session=session, f=f, methods=methods),
+        teams=teams,
         top_teams=top,
         bottom_teams=bottom,
         live=live,
@@ -253,6 +256,18 @@ def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None) -
 def ranked_teams(*, session: Session, f: ReportFilter,
                  methods: dict | None = None) -> tuple[list[Tally], list[Tally]]:
     """The top and bottom teams of the area by 人次; active teams without any activity rank last."""
+    return split_ranking(team_tallies(session=session, f=f, methods=methods))
+
+
+def split_ranking(rows: list[Tally]) -> tuple[list[Tally], list[Tally]]:
+    """The first and last RANKED_TEAMS of a ranked list; the bottom never repeats a team of the top."""
+    top = rows[:RANKED_TEAMS]
+    bottom = list(reversed(rows[max(len(top), len(rows) - RANKED_TEAMS):]))
+    return top, bottom
+
+
+def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = None) -> list[Tally]:
+    """Every team of the view, ranked by 人次 then hours, with its live share; idle active teams last."""
     counts = {row[0]: row[1:] for row in session.exec(
         select(Activity.team_id, func.count(Activity.id), func.sum(Activity.attendee_count),
                func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.team_id))}
@@ -276,9 +291,7 @@ def ranked_teams(*, session: Session, f: ReportFilter,
         rows.append(Tally(team_id, name, int(activities), int(attendances or 0), int(minutes or 0), live, recorded,
                           link={"team": team_id}))
     rows.sort(key=lambda row: (-row.attendances, -row.minutes, row.label))
-    top = rows[:RANKED_TEAMS]
-    bottom = list(reversed(rows[max(len(top), len(rows) - RANKED_TEAMS):]))  # never repeats a top team
-    return top, bottom
+    return rows
 
 
 def method_counts(*, session: Session, f: ReportFilter) -> dict[tuple[int, int], tuple[int, int]]:

@@ -86,6 +86,7 @@ def dashboard():
             units=data.units,
             top_teams=data.top_teams,
             bottom_teams=data.bottom_teams,
+            teams_count=len(data.teams),
             live_total=(data.live, data.recorded),
             charts={
                 "theme": charts.bars(data.themes, "attendances"),
@@ -98,6 +99,15 @@ def dashboard():
     context["presets"] = presets(f) if f is not None else []
     template = "reports/_dashboard.html" if is_fragment_request() else "reports/dashboard.html"
     return render_template(template, **context), status
+
+
+@bp.get("/team-tallies")
+@office_required
+def teams():
+    """Every team of the view with its figures and the share recorded live, ranked by 人次."""
+    f = current_filter()
+    data = queries.dashboard(session=get_session(), f=f, language=current_language())
+    return render_template("reports/teams.html", f=f, rows=data.teams, labels=filter_labels(f))
 
 
 @bp.get("/activities")
@@ -173,8 +183,7 @@ def _export(fmt: str) -> Response:
         name = f"records-{f.start.isoformat()}-{f.end.isoformat()}"
     else:
         data = queries.dashboard(session=session, f=f, language="zh_CN")
-        sections = {"theme": data.themes, "month": data.months, "unit": data.units, "top": data.top_teams,
-                    "bottom": data.bottom_teams}
+        sections = {"theme": data.themes, "month": data.months, "unit": data.units, "teams": data.teams}
         summary = export.headline_rows(f, data.head, filter_labels(f, language="zh_CN"))
         body = export.tallies_csv(summary, sections) if fmt == "csv" else export.tallies_xlsx(summary, sections)
         name = f"tallies-{f.start.isoformat()}-{f.end.isoformat()}"
