@@ -185,6 +185,7 @@ MATRIX: dict[tuple[str, str], Try] = {
     # --- the office's reports ------------------------------------------------------------------
     ("reports.dashboard", "GET"): Try(lambda s: "/office", OFFICE_ANY),
     ("reports.activities", "GET"): Try(lambda s: "/office/activities", OFFICE_ANY),
+    ("reports.teams", "GET"): Try(lambda s: "/office/team-tallies", OFFICE_ANY),
     ("reports.activity", "GET"): Try(lambda s: f"/office/activities/{s['closed']}", OFFICE_A),
     ("reports.signals_page", "GET"): Try(lambda s: "/office/signals", OFFICE_ANY),
     ("reports.export_csv", "GET"): Try(lambda s: "/office/export.csv?kind=records", OFFICE_ANY),
