@@ -108,3 +108,13 @@ def test_session_version_bump_logs_out_everywhere(client, auth, world, session):
     volunteer.session_version += 1
     session.commit()
     assert client.get("/").status_code == 302
+
+
+def test_district_office_home_counts_only_its_district(client, auth, world, session):
+    factories.make_activity(session, world.team_a, status="closed", attendee_count=2, total_minutes=240)
+    factories.make_activity(session, world.team_b, status="closed", attendee_count=3, total_minutes=90)
+    session.commit()
+    auth.login("13800000008")  # office limited to district 2, where team B works
+    page = client.get("/").get_data(as_text=True)
+    assert "河西区" in page
+    assert "1.5" in page and "4.0" not in page and "5.5" not in page

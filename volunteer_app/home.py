@@ -10,7 +10,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from .db import get_session
-from .models import Activity, Attendance, Team, Theme, utcnow
+from .models import Activity, Attendance, Team, Theme, Unit, utcnow
 from .reports.queries import city_totals
 from .teams.service import active_member_counts, memberships_of, teams_led_by
 
@@ -27,8 +27,10 @@ def index():
     context = {}
     if current_user.is_office:
         year, start = local_year_start()
+        area = session.get(Unit, current_user.volunteer.office_unit_id) if current_user.volunteer.office_unit_id else None
         context["year"] = year
-        context["totals"] = city_totals(session=session, start=start, end=utcnow() + timedelta(days=1))
+        context["area"] = area
+        context["totals"] = city_totals(session=session, start=start, end=utcnow() + timedelta(days=1), area=area)
     else:
         context.update(volunteer_summary(current_user.id))
         context["my_teams"] = memberships_of(session=session, volunteer_id=current_user.id)

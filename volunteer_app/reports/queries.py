@@ -102,19 +102,25 @@ def _compute_dashboard(*, session: Session, f: ReportFilter, language: str) -> D
     )
 
 
-def city_totals(*, session: Session, start: datetime, end: datetime) -> Totals:
-    """City-wide totals for activities starting in [start, end) (the office home page)."""
+def city_totals(*, session: Session, start: datetime, end: datetime, area: Unit | None = None) -> Totals:
+    """Totals for activities starting in [start, end) (the office home page); area limits them to a subtree."""
+    conditions = [Activity.starts_at >= start, Activity.starts_at < end, Activity.status.in_(COUNTED_STATUSES)]
+    team_conditions = [Team.status == "active"]
+    volunteer_conditions = [Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None)]
+    if area is not None:
+        subtree = select(Unit.id).where(Unit.path.startswith(area.path))
+        conditions.append(Activity.unit_id.in_(subtree))
+        team_conditions.append(Team.unit_id.in_(subtree))
+        volunteer_conditions.append(Volunteer.home_unit_id.in_(subtree))
     activities, attendances, minutes = session.exec(
         select(
             func.count(Activity.id),
             func.coalesce(func.sum(Activity.attendee_count), 0),
             func.coalesce(func.sum(Activity.total_minutes), 0),
-        ).where(Activity.starts_at >= start, Activity.starts_at < end, Activity.status.in_(COUNTED_STATUSES))
+        ).where(*conditions)
     ).one()
-    teams = session.exec(select(func.count(Team.id)).where(Team.status == "active")).one()
-    volunteers = session.exec(
-        select(func.count(Volunteer.id)).where(Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None))
-    ).one()
+    teams = session.exec(select(func.count(Team.id)).where(*team_conditions)).one()
+    volunteers = session.exec(select(func.count(Volunteer.id)).where(*volunteer_conditions)).one()
     return Totals(teams, volunteers, activities, int(attendances), int(minutes))
 
 
