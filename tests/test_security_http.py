@@ -327,3 +327,23 @@ def test_a_429_tells_when_to_retry(make_app, world):
     response = client.post("/login", data={"phone": "13900000000", "password": "wrong password"})
     assert response.status_code == 429
     assert int(response.headers["Retry-After"]) > 0
+
+
+# --- hostile addresses ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/teams/99999999999999999999", "/activities/9223372036854775808",
+                                  "/attendances/18446744073709551616/void"])
+def test_ids_past_64_bits_are_a_plain_404(client, auth, world, path):
+    auth.login(world.leader_a.phone)
+    response = client.get(path) if "void" not in path else client.post(path, data={"reason": "x"})
+    assert response.status_code == 404
+    assert "未找到" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("path", ["/c/abc%00def", "/join/x%00", "/office/teams?q=%00", "/teams?x=1%002"])
+def test_a_nul_byte_in_the_address_is_a_translated_400(client, auth, world, path):
+    auth.login(world.office.phone)
+    response = client.get(path)
+    assert response.status_code == 400
+    assert "请求有误" in response.get_data(as_text=True)

@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, request
+from flask import Flask, Request, abort, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
@@ -26,6 +27,9 @@ CSP = (
 PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
 HSTS = "max-age=31536000; includeSubDomains"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# The office's reports parse every filter parameter themselves (reports/filters.py) and answer 400 with
+# the message beside the filters; a bare error page would lose the filters the person had set.
+SELF_CHECKED_QUERIES = {"reports"}
 # Forms carry a name, a phone, a reason: half a megabyte per field (and per body that is not an
 # upload) and a thousand fields is plenty. Uploads (photos, spreadsheets) come as multipart files,
 # bounded by MAX_CONTENT_LENGTH instead.
@@ -56,8 +60,26 @@ class HardenedRequest(Request):
         self._max_content_length = value
 
 
+class DatabaseIntConverter(IntegerConverter):
+    """`<int:id>` that only matches ids a database column can hold (signed 64 bits).
+
+    /teams/99999999999999999999 is a 404 like any id that does not exist, instead of an overflow
+    inside the database driver (SQLite raises it; a 500 would reach the person).
+    """
+
+    def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
+        super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
+
+
+MAX_ID = 2**63 - 1
+
+
 def init_app(app: Flask) -> None:
-    """Wrap the app for its proxy, bound form parsing, refuse cross-site posts, add headers to every response."""
+    """Wrap the app for its proxy, bound form parsing, refuse cross-site posts, add headers to every response.
+
+    Runs before the blueprints are registered, so that every `<int:...>` route gets the bounded converter.
+    """
+    app.url_map.converters["int"] = DatabaseIntConverter
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:
         # Trust exactly as many X-Forwarded-* hops as there are proxies; a forged header adds one more and is ignored.
@@ -77,6 +99,18 @@ def init_app(app: Flask) -> None:
         if request.method in UNSAFE_METHODS and not same_origin(request.headers.get("Origin"), request.host):
             raise CSRFError("The request was sent from another site.")
 
+    @app.before_request
+    def _refuse_nul_bytes():
+        """A NUL byte has no place in an address, and PostgreSQL refuses it with an error.
+
+        Form fields are left to their forms, which name the field and say what is wrong with it; so are
+        the query parameters of blueprints that validate every one of them and show the problem on the page.
+        """
+        if has_nul(request.view_args):
+            abort(400)
+        if request.blueprint not in SELF_CHECKED_QUERIES and has_nul(request.args):
+            abort(400)
+
     @app.after_request
     def _headers(response):
         headers = response.headers
@@ -91,6 +125,14 @@ def init_app(app: Flask) -> None:
         if "HX-Request" not in response.vary:
             response.vary.add("HX-Request")
         return response
+
+
+def has_nul(values) -> bool:
+    """True if any text value (of a dict or a MultiDict with repeated keys) contains a NUL byte."""
+    if not values:
+        return False
+    items = values.lists() if hasattr(values, "lists") else ((k, [v]) for k, v in values.items())
+    return any(isinstance(v, str) and "\x00" in v for _key, vs in items for v in vs)
 
 
 def same_origin(origin: str | None, host: str) -> bool:
