@@ -14,7 +14,7 @@ new route cannot ship without saying who may use it. Each row says what seven pe
 Outcomes: LOGIN (302 to the login page), NF (404: "not yours" and "does not exist" look the same),
 OK (allowed: a page, a redirect or, for a POST, the form's own answer — anything but a refusal),
 REDIRECT (302/303 elsewhere), or a number. People who are refused go first, and a refused POST must
-leave the database exactly as it was; then the allowed people try.
+leave the database exactly as it was; then the allowed people try. A GET never writes, whoever asks.
 
 A second test turns CSRF protection on and sends every POST route without a token: each is refused (400).
 """
