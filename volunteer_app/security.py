@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Request, abort, request
+from flask import Flask, Request, abort, current_app, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
@@ -26,6 +26,7 @@ CSP = (
 # Check-in may ask for the position (the optional geofence); nothing else needs a device feature.
 PERMISSIONS_POLICY = "camera=(), microphone=(), payment=(), usb=(), geolocation=(self)"
 HSTS = "max-age=31536000; includeSubDomains"
+MAX_ID = 2**63 - 1  # the largest id a database column holds (SQLite INTEGER, PostgreSQL BIGINT)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The office's reports parse every filter parameter themselves (reports/filters.py) and answer 400 with
 # the message beside the filters; a bare error page would lose the filters the person had set.
@@ -48,8 +49,6 @@ class HardenedRequest(Request):
         limit = Request.max_content_length.fget(self)
         if self._max_content_length is not None or self.mimetype == "multipart/form-data":
             return limit
-        from flask import current_app
-
         body_limit = current_app.config.get("MAX_FORM_BODY_SIZE") if current_app else None
         if body_limit is None:
             return limit
@@ -70,8 +69,6 @@ class DatabaseIntConverter(IntegerConverter):
     def __init__(self, map, fixed_digits=0, min=None, max=None, signed=False):  # noqa: A002 (werkzeug's names)
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=MAX_ID if max is None else max, signed=signed)
 
-
-MAX_ID = 2**63 - 1
 
 
 def init_app(app: Flask) -> None:
