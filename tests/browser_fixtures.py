@@ -86,3 +86,13 @@ def browser_login(page, phone: str, password: str) -> None:
     page.fill("input[name=password]", password)
     page.click("button[type=submit]")
     page.wait_for_load_state()
+
+
+def wait_for_htmx(page) -> None:
+    """Wait until htmx has no request in flight and has finished swapping and settling new content.
+
+    New elements answer to their hx-* attributes only once settled; acting on them earlier races htmx.
+    """
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from volunteer_app.models import Membership, Volunteer
 
-from tests.browser_fixtures import browser_login
+from tests.browser_fixtures import browser_login, wait_for_htmx
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -60,9 +60,11 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     # htmx narrows district → street → community
     volunteer.select_option("#district", label=world.district.name)
     volunteer.locator(f"#unit-picker[data-district='{world.district.id}']").wait_for()
+    wait_for_htmx(volunteer)
     assert "永安社区" not in volunteer.locator("#community").inner_text()
     volunteer.select_option("#street", label=world.street.name)
     volunteer.locator(f"#unit-picker[data-street='{world.street.id}']").wait_for()  # the swap is done
+    wait_for_htmx(volunteer)
     volunteer.select_option("#community", label=world.community.name)
     volunteer.check("input[name=consent]")
     shot(volunteer, "register")

@@ -257,10 +257,14 @@ def team_for_invite(*, session: Session, token: str, secret_key: str, now: datet
     # Base64 decoding skips characters outside its alphabet; refuse them first, so one token has one spelling.
     if not token or len(token) > 200 or not _TOKEN_CHARS.fullmatch(token):
         raise TeamError("invite_invalid")
+    serializer = URLSafeSerializer(secret_key, salt=INVITE_SALT)
     try:
-        payload = URLSafeSerializer(secret_key, salt=INVITE_SALT).loads(token)
+        payload = serializer.loads(token)
     except (BadData, ValueError, TypeError, UnicodeError):
         raise TeamError("invite_invalid") from None
+    # The last base64 character carries unused bits: "…B" may decode like "…A". Only the one spelling we issue counts.
+    if not hmac.compare_digest(serializer.dumps(payload), token):
+        raise TeamError("invite_invalid")
     if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
             and not isinstance(payload[0], bool) and isinstance(payload[1], str)):
         raise TeamError("invite_invalid")
