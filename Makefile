@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# Two workers on two cores: every worker has its own SQLite files and its own PostgreSQL database.
+PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup setup-test translations messages migration bench-seed bench-checkin bench-dashboard clean
 
