@@ -13,20 +13,15 @@ Only ever talks to 127.0.0.1; needs `wrk` (apt-get install -y wrk).
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import secrets
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from datetime import timedelta
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from _server import ROOT, make_database, run_wrk, session_cookie, start_gunicorn, stop_gunicorn
+
 sys.path.insert(0, str(ROOT))
 
 LUA = r"""
@@ -90,38 +85,29 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="rv-bench-"))
     secret_key = secrets.token_urlsafe(32)
-    url, drop = make_database(args, workdir)
+    url, drop = make_database(args, workdir, "bench")
     server = None
     try:
         cookies, activity_ids = seed(url, secret_key, workdir, args)
-        if args.no_ratelimit_headers:
-            (workdir / "instance").mkdir(exist_ok=True)
-            (workdir / "instance" / "config.py").write_text("RATELIMIT_HEADERS_ENABLED = False\n")
-        env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(workdir / "instance"),
-                   DB_POOL_SIZE=str(max(args.threads, 5)), RATELIMIT_STORAGE_URI=args.ratelimit_storage)
-        server = subprocess.Popen(
-            [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"127.0.0.1:{args.port}", "--workers", str(args.workers),
-             "--threads", str(args.threads), "--worker-class", args.worker_class, "--log-level", "warning",
-             "volunteer_app:create_app()"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"),
-            start_new_session=True,
-        )
         if args.ratelimit_storage.startswith("redis"):
             import redis  # a previous run's counters (same volunteer ids) must not count against this one
 
             redis.Redis.from_url(args.ratelimit_storage).flushdb()
-        wait_ready(args.port)
+        server = start_gunicorn(
+            url=url, secret_key=secret_key, workdir=workdir, port=args.port, workers=args.workers,
+            threads=args.threads, worker_class=args.worker_class, ratelimit_storage=args.ratelimit_storage,
+            instance_config="RATELIMIT_HEADERS_ENABLED = False\n" if args.no_ratelimit_headers else None,
+        )
         base = f"http://127.0.0.1:{args.port}"
-        trivial = run_wrk(args, f"{base}/healthz", None)
+        wrk = {"threads": args.wrk_threads, "connections": args.connections, "duration": args.duration}
+        trivial = run_wrk(f"{base}/healthz", **wrk)
         requests_file = write_requests(url, secret_key, cookies, activity_ids, workdir)
         script = workdir / "checkin.lua"
         script.write_text(LUA)
-        checkin = run_wrk(args, f"{base}/", (script, requests_file))
+        checkin = run_wrk(f"{base}/", script=script, script_args=(str(requests_file), str(args.wrk_threads)), **wrk)
         stored = count_attendances(url)
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=20)
+        stop_gunicorn(server)
         drop()
     accepted = checkin["requests"] - checkin["errors"]
     print(f"\ntrivial GET /healthz : {trivial['rps']:.0f} req/s, p50 {trivial['p50']} ms, p99 {trivial['p99']} ms")
@@ -137,31 +123,8 @@ def main() -> None:
           f"{ratio:.2f} | {stored}/{accepted} |")
 
 
-def make_database(args, workdir: Path):
-    """A fresh database with the schema: a SQLite file, or a PostgreSQL database dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    if args.backend == "sqlite":
-        return f"sqlite:///{workdir / 'bench.db'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
-    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"rv_bench_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    return args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}", drop
-
-
 def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, str], list[int]]:
     """Open activities of one team, volunteers, and a logged-in session cookie (with CSRF token) for each."""
-    from flask import session as http_session
-    from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert
     from sqlmodel import Session, SQLModel, select
 
@@ -206,14 +169,7 @@ def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, str]
     engine.dispose()
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False})
-    serializer = app.session_interface.get_signing_serializer(app)
-    cookies = {}
-    for volunteer_id in volunteer_ids:
-        with app.test_request_context("/"):
-            http_session["_user_id"] = f"{volunteer_id}:1"
-            http_session["_fresh"] = True
-            csrf = generate_csrf()
-            cookies[volunteer_id] = (serializer.dumps(dict(http_session)), csrf)
+    cookies = {volunteer_id: session_cookie(app, volunteer_id) for volunteer_id in volunteer_ids}
     app.extensions["db_engine"].dispose()
     return cookies, activity_ids
 
@@ -241,43 +197,6 @@ def write_requests(url: str, secret_key: str, cookies: dict, activity_ids: list[
                 body = urlencode({"csrf_token": csrf, "action": "in", "activity": activity_id})
                 fh.write(f"/c/{minted[activity_id]}\t{cookie}\t{body}\n")
     return path
-
-
-def wait_ready(port: int) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit("gunicorn did not start; see its log")
-
-
-def run_wrk(args, url: str, script) -> dict:
-    command = ["wrk", f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{args.duration}s", "--latency",
-               "--timeout", "10s"]
-    if script is not None:
-        lua, requests_file = script
-        command += ["-s", str(lua), url, "--", str(requests_file), str(args.wrk_threads)]
-    else:
-        command.append(url)
-    output = subprocess.run(command, capture_output=True, text=True, timeout=args.duration + 60).stdout
-    print(output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-        "errors": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
-        "socket_errors": (m.group(0) if (m := re.search(r"Socket errors:.*", output)) else "none"),
-        "p50": _ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", output)),
-        "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
-    }
-
-
-def _ms(match) -> float:
-    value, unit = float(match.group(1)), match.group(2)
-    return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
 
 
 def count_attendances(url: str) -> int:

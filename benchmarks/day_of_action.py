@@ -29,10 +29,8 @@ import queue
 import random
 import re
 import secrets
-import shutil
 import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -43,10 +41,10 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
+from _server import HOST, ROOT, make_database, pct, session_cookie, start_gunicorn, stop_gunicorn
+
 sys.path.insert(0, str(ROOT))
 
-HOST = "127.0.0.1"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -98,23 +96,22 @@ def main() -> int:
     random.seed(args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="rv-day-"))
     secret_key = secrets.token_urlsafe(32)
-    url, drop = make_database(args, workdir)
+    url, drop = make_database(args, workdir, "day")
     server = None
     try:
         started = time.monotonic()
         people, activity_secrets = seed(url, secret_key, args)
         print(f"seeded {len(people)} volunteers, {len(activity_secrets)} activities in {time.monotonic() - started:.1f} s")
         port = args.port or free_port()
-        server = start_gunicorn(args, url, secret_key, workdir, port)
+        server = start_gunicorn(
+            url=url, secret_key=secret_key, workdir=workdir, port=port, workers=args.workers, threads=args.threads,
+            ratelimit_storage=args.ratelimit_storage,
+            instance_config=f"RATELIMIT_KEY_PREFIX = 'rv-day-{os.getpid()}'\n",
+        )
         outcome = play(args, port, people, activity_secrets, secret_key)
         rows = check_database(url)
     finally:
-        if server is not None:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
+        stop_gunicorn(server)
         drop()
     watchdog.cancel()
     return report(args, outcome, rows)
@@ -127,31 +124,8 @@ def _stop(_signum, _frame):
 # --- setting the stage --------------------------------------------------------------------------
 
 
-def make_database(args, workdir: Path):
-    """A fresh database: a SQLite file, or a PostgreSQL database that is dropped afterwards."""
-    from sqlalchemy import create_engine, text
-
-    if args.backend == "sqlite":
-        return f"sqlite:///{workdir / 'day.db'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
-    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    name = f"rv_day_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    return args.pg_admin_url.rsplit("/", 1)[0] + f"/{name}", drop
-
-
 def seed(url: str, secret_key: str, args) -> tuple[list[Person], dict[int, str]]:
     """Teams with open activities and members; a logged-in session cookie for every member."""
-    from flask import session as http_session
-    from flask_wtf.csrf import generate_csrf
     from sqlalchemy import insert
     from sqlmodel import Session, select
 
@@ -210,14 +184,9 @@ def seed(url: str, secret_key: str, args) -> tuple[list[Person], dict[int, str]]
     for activity_id, team_id, _secret in activities:
         by_team.setdefault(team_id, []).append(activity_id)
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False})
-    serializer = app.session_interface.get_signing_serializer(app)
     people = []
     for volunteer_id, unit_id in volunteers:
-        with app.test_request_context("/"):
-            http_session["_user_id"] = f"{volunteer_id}:1"
-            http_session["_fresh"] = True
-            generate_csrf()
-            cookie = serializer.dumps(dict(http_session))
+        cookie, _csrf = session_cookie(app, volunteer_id)
         activity_id = random.choice(by_team[team_of_unit[unit_id]])
         presses = 2 if random.random() < args.twice else 1
         people.append(Person(volunteer_id, activity_id, {"session": cookie}, presses))
@@ -231,33 +200,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))
         return sock.getsockname()[1]
-
-
-def start_gunicorn(args, url: str, secret_key: str, workdir: Path, port: int) -> subprocess.Popen:
-    instance = workdir / "instance"
-    instance.mkdir()
-    # Settings without an environment variable go in instance/config.py, as in a deployment.
-    (instance / "config.py").write_text(f"RATELIMIT_KEY_PREFIX = 'rv-day-{os.getpid()}'\n")
-    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(instance),
-               DB_POOL_SIZE=str(max(args.threads, 5)), RATELIMIT_STORAGE_URI=args.ratelimit_storage)
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(args.workers),
-         "--threads", str(args.threads), "--worker-class", "gthread", "--log-level", "warning",
-         "volunteer_app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(workdir / "gunicorn.log", "w"),
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection(HOST, port, timeout=1)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGTERM)
-    raise SystemExit("gunicorn did not start: " + (workdir / "gunicorn.log").read_text()[-2000:])
 
 
 # --- the morning --------------------------------------------------------------------------------
@@ -374,13 +316,6 @@ def check_database(url: str) -> dict:
     engine.dispose()
     mismatched = [a for a, count in stored.items() if count != per_activity.get(a, 0)]
     return {"rows": rows, "pairs": pairs, "mismatched": mismatched}
-
-
-def pct(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
 
 
 def report(args, outcome: Outcome, rows: dict) -> int:

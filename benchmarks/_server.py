@@ -1,0 +1,139 @@
+"""What the server benchmarks share: a fresh database, offline session cookies, gunicorn on 127.0.0.1
+(start, readiness wait, stop) and wrk with its latency figures.
+
+Used by checkin_bench.py and day_of_action.py; not a script of its own. Only ever talks to 127.0.0.1.
+"""
+from __future__ import annotations
+
+import http.client
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+
+
+def make_database(args, workdir: Path, name: str):
+    """A fresh database: the SQLite file `<name>.db` in workdir, or the PostgreSQL database `rv_<name>_<pid>`
+    on the server of args.pg_admin_url. Returns (url, drop); drop() removes it and workdir."""
+    from sqlalchemy import create_engine, text
+
+    if args.backend == "sqlite":
+        return f"sqlite:///{workdir / f'{name}.db'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
+    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
+    database = f"rv_{name}_{os.getpid()}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        admin.dispose()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    return args.pg_admin_url.rsplit("/", 1)[0] + f"/{database}", drop
+
+
+def session_cookie(app, volunteer_id: int) -> tuple[str, str]:
+    """(session cookie value, CSRF token) of a logged-in volunteer, made offline as a phone that stayed logged in."""
+    from flask import session as http_session
+    from flask_wtf.csrf import generate_csrf
+
+    serializer = app.session_interface.get_signing_serializer(app)
+    with app.test_request_context("/"):
+        http_session["_user_id"] = f"{volunteer_id}:1"
+        http_session["_fresh"] = True
+        csrf = generate_csrf()
+        return serializer.dumps(dict(http_session)), csrf
+
+
+def start_gunicorn(*, url: str, secret_key: str, workdir: Path, port: int, workers: int, threads: int,
+                   ratelimit_storage: str, worker_class: str = "gthread",
+                   instance_config: str | None = None) -> subprocess.Popen:
+    """gunicorn serving the app on 127.0.0.1:port in its own process group; returns once /healthz answers 200.
+
+    Settings without an environment variable go in instance/config.py (instance_config), as in a deployment.
+    The log is workdir/gunicorn.log."""
+    instance = workdir / "instance"
+    if instance_config is not None:
+        instance.mkdir(exist_ok=True)
+        (instance / "config.py").write_text(instance_config)
+    env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(instance),
+               DB_POOL_SIZE=str(max(threads, 5)), RATELIMIT_STORAGE_URI=ratelimit_storage)
+    log = workdir / "gunicorn.log"
+    server = subprocess.Popen(
+        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+         "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
+         "volunteer_app:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+        start_new_session=True,
+    )
+    if not _ready(port):
+        stop_gunicorn(server)
+        raise SystemExit("gunicorn did not start: " + log.read_text()[-2000:])
+    return server
+
+
+def _ready(port: int, seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection(HOST, port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+def stop_gunicorn(server: subprocess.Popen | None) -> None:
+    """SIGTERM to gunicorn's process group; SIGKILL if it has not gone after 20 s."""
+    if server is None:
+        return
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=20)
+
+
+def run_wrk(url: str, *, threads: int, connections: int, duration: int, script: Path | None = None,
+            script_args: tuple[str, ...] = ()) -> dict:
+    """One bounded wrk run (printed as wrk prints it); returns req/s, requests, non-2xx/3xx, socket errors and
+    the p50/p99 latency in ms."""
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
+    if script is not None:
+        command += ["-s", str(script), url, "--", *script_args]
+    else:
+        command.append(url)
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    print(output)
+    return {
+        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
+        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
+        "errors": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
+        "socket_errors": (m.group(0) if (m := re.search(r"Socket errors:.*", output)) else "none"),
+        "p50": _ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", output)),
+        "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
+    }
+
+
+def _ms(match) -> float:
+    value, unit = float(match.group(1)), match.group(2)
+    return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of latencies in ms; nan for none."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
