@@ -166,17 +166,23 @@ def postgres_advice(engine: Engine, action: str, path: str) -> str:
 # --- the commands ------------------------------------------------------------------------------
 
 
+def _sqlite_database(action: str, path: Path) -> tuple[Engine, Path]:
+    """The app's engine and its SQLite file; on PostgreSQL print the pg_dump / pg_restore advice and exit 2."""
+    engine = get_engine()
+    database = sqlite_path(engine)
+    if database is None:
+        click.echo(postgres_advice(engine, action, str(path)), err=True)
+        sys.exit(2)
+    return engine, database
+
+
 @click.command("backup")
 @click.argument("dest", type=click.Path(path_type=Path))
 @click.option("--force", is_flag=True, help="Replace DEST if it exists.")
 @with_appcontext
 def backup_command(dest: Path, force: bool) -> None:
     """Copy the SQLite database to DEST (a file or a directory), safely while the app is running."""
-    engine = get_engine()
-    source = sqlite_path(engine)
-    if source is None:
-        click.echo(postgres_advice(engine, "backup", str(dest)), err=True)
-        sys.exit(2)
+    _engine, source = _sqlite_database("backup", dest)
     try:
         written = backup_sqlite(source, dest, force=force)
     except MaintenanceError as exc:
@@ -190,11 +196,7 @@ def backup_command(dest: Path, force: bool) -> None:
 @with_appcontext
 def restore_command(src: Path, force: bool) -> None:
     """Replace the SQLite database with the backup SRC (checked first; refuses to overwrite without --force)."""
-    engine = get_engine()
-    target = sqlite_path(engine)
-    if target is None:
-        click.echo(postgres_advice(engine, "restore", str(src)), err=True)
-        sys.exit(2)
+    engine, target = _sqlite_database("restore", src)
     engine.dispose()  # this process holds no connection to the file while it is replaced
     try:
         restore_sqlite(src, target, force=force)
