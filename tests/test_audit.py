@@ -159,3 +159,36 @@ def test_verify_walks_in_batches(session):
     session.execute(text("UPDATE audit_event SET action = 'x' WHERE id = :id"), {"id": events[6].id})
     session.commit()
     assert audit.verify(session=session, batch=2) == audit.Break(events[6].id, "edited")
+
+
+def test_a_chain_written_by_record_many_verifies_and_continues(session, runner):
+    """A batch links onto the existing chain and single events link onto the batch; one edit in it is named."""
+    append_events(session, 2)
+    written = audit.record_many(session=session, events=[
+        {"action": "membership.import", "object_type": "membership", "object_id": i, "team_id": 3,
+         "actor_id": None, "data": {"old": None, "new": {"role": "member", "status": "active"}, "note": "名单"}}
+        for i in range(5)
+    ] + [{"action": "team.import", "object_type": "team", "object_id": 9}])
+    assert audit.record_many(session=session, events=[]) == 0
+    session.commit()
+    after = append_events(session, 1, start=100)
+    assert written == 6
+    events = session.exec(select(AuditEvent).order_by(AuditEvent.id)).all()
+    assert len(events) == 9
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert events[-1].id == after[0].id
+    assert events[7].data == "{}" and events[7].reason is None  # defaults as in record()
+    assert audit.verify(session=session) is None
+    result = run_verify(runner)
+    assert result.exit_code == 0 and "intact: 9 events" in result.output, result.output
+    session.execute(text("UPDATE audit_event SET object_id = 42 WHERE id = :id"), {"id": events[4].id})
+    session.commit()
+    assert audit.verify(session=session) == audit.Break(events[4].id, "edited")
+
+
+def test_record_many_on_an_empty_chain_starts_at_genesis(session):
+    audit.record_many(session=session, events=[{"action": "team.import", "object_type": "team", "object_id": 1}])
+    session.commit()
+    first = session.exec(select(AuditEvent)).one()
+    assert first.prev_hash == audit.GENESIS
+    assert audit.verify(session=session) is None

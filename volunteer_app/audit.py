@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, Iterable
 
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import Session, select
 
 from .models import AuditEvent, utcnow
@@ -33,9 +34,6 @@ def record(
     data: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Append one event (e.g. action="attendance.adjust", data={"old": {...}, "new": {...}})."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
-    previous = session.exec(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first()
     event = AuditEvent(
         at=utcnow().replace(microsecond=0),
         actor_id=actor_id,
@@ -44,13 +42,60 @@ def record(
         object_id=object_id,
         team_id=team_id,
         reason=reason,
-        data=json.dumps(data or {}, ensure_ascii=False, sort_keys=True, default=str),
-        prev_hash=previous or GENESIS,
+        data=_data_json(data),
+        prev_hash=_lock_chain(session),
     )
     event.hash = event_hash(event)
     session.add(event)
     session.flush()
     return event
+
+
+def record_many(*, session: Session, events: Iterable[dict[str, Any]]) -> int:
+    """Append a batch of events in order, one link after the other; returns how many.
+
+    Each item has the keyword arguments of record(): action, object_type, object_id and optionally actor_id,
+    team_id, reason, data. The chain is locked and hashed as by record(), but the rows go in with one Core
+    executemany (for imports of many thousand events); they all get the same `at`.
+    """
+    events = list(events)
+    if not events:
+        return 0
+    previous = _lock_chain(session)
+    at = utcnow().replace(microsecond=0)
+    rows = []
+    for spec in events:
+        # A plain namespace, not an AuditEvent: event_hash reads the same attributes, ten times faster.
+        event = SimpleNamespace(
+            at=at,
+            actor_id=spec.get("actor_id"),
+            action=spec["action"],
+            object_type=spec["object_type"],
+            object_id=spec["object_id"],
+            team_id=spec.get("team_id"),
+            reason=spec.get("reason"),
+            data=_data_json(spec.get("data")),
+            prev_hash=previous,
+        )
+        event.hash = previous = event_hash(event)
+        rows.append(vars(event))
+    session.execute(insert(AuditEvent.__table__), rows)
+    return len(rows)
+
+
+def _lock_chain(session: Session) -> str:
+    """Take the chain's append lock for this transaction; the newest event's hash (GENESIS if none).
+
+    SQLite: the write transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    PostgreSQL: a transaction-scoped advisory lock, so that two appenders cannot chain onto one predecessor.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+    return session.exec(select(AuditEvent.hash).order_by(AuditEvent.id.desc()).limit(1)).first() or GENESIS
+
+
+def _data_json(data: dict[str, Any] | None) -> str:
+    return json.dumps(data or {}, ensure_ascii=False, sort_keys=True, default=str)
 
 
 def event_hash(event: AuditEvent) -> str:
