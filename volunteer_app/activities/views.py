@@ -1,11 +1,13 @@
 """Activity pages for leaders (create, run, close, correct, photos, retro log) and the office (view, correct).
 
 Every view looks the activity up through what the user may see (activity_for_leader / activity_for_viewer,
-team_for_leader) and answers 404 for "not yours" and "does not exist" alike.
+team_for_leader) and answers 404 for "not yours" and "does not exist" alike: `@_loads(kind)` hands the view
+the object instead of the id in its URL; `_found_or_404(kind, id)` for ids found elsewhere.
 """
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from functools import wraps
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -53,27 +55,40 @@ def _htmx_fragment() -> bool:
     return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
 
 
-def _leader_team_or_404(team_id: int) -> Team:
-    team = team_for_leader(session=get_session(), volunteer_id=current_user.id, team_id=team_id)
-    if team is None or team.status != "active":
+def _active_team_for_leader(*, session, volunteer_id: int, team_id: int) -> Team | None:
+    team = team_for_leader(session=session, volunteer_id=volunteer_id, team_id=team_id)
+    return team if team is not None and team.status == "active" else None
+
+
+# What a view may act on: the URL parameter it comes from, and the look-up through what the user may see.
+_LOOKUPS = {
+    "team": ("team_id", _active_team_for_leader),  # an active team the user leads
+    "led_activity": ("activity_id", service.activity_for_leader),  # an activity of a team the user leads
+    "seen_activity": ("activity_id", service.activity_for_viewer),  # ... or one the office may see
+}
+
+
+def _found_or_404(kind: str, object_id: int):
+    """The team or activity the current user may act on, else 404 ("not yours" and "missing" alike)."""
+    param, lookup = _LOOKUPS[kind]
+    found = lookup(session=get_session(), volunteer_id=current_user.id, **{param: object_id})
+    if found is None:
         abort(404)
-    return team
+    return found
 
 
-def _leader_activity_or_404(activity_id: int) -> Activity:
-    activity = service.activity_for_leader(session=get_session(), volunteer_id=current_user.id,
-                                           activity_id=activity_id)
-    if activity is None:
-        abort(404)
-    return activity
+def _loads(kind: str):
+    """Decorator (below @login_required): the view gets the object of `kind` instead of its id from the URL."""
+    param, _lookup = _LOOKUPS[kind]
 
+    def decorate(view):
+        @wraps(view)
+        def wrapper(**view_args):
+            return view(_found_or_404(kind, view_args.pop(param)), **view_args)
 
-def _viewer_activity_or_404(activity_id: int) -> Activity:
-    activity = service.activity_for_viewer(session=get_session(), volunteer_id=current_user.id,
-                                           activity_id=activity_id)
-    if activity is None:
-        abort(404)
-    return activity
+        return wrapper
+
+    return decorate
 
 
 # --- lists and editing --------------------------------------------------------------------
@@ -81,18 +96,18 @@ def _viewer_activity_or_404(activity_id: int) -> Activity:
 
 @bp.get("/teams/<int:team_id>/activities")
 @login_required
-def team_list(team_id: int):
+@_loads("team")
+def team_list(team: Team):
     """A team's activities: open, upcoming, closed, cancelled."""
-    team = _leader_team_or_404(team_id)
     groups = service.team_activities(session=get_session(), team_id=team.id)
     return render_template("activities/list.html", team=team, groups=groups)
 
 
 @bp.route("/teams/<int:team_id>/activities/new", methods=["GET", "POST"])
 @login_required
-def create(team_id: int):
+@_loads("team")
+def create(team: Team):
     """Create a scheduled activity."""
-    team = _leader_team_or_404(team_id)
     session = get_session()
     form = ActivityForm()
     form.theme.choices = _theme_choices()
@@ -114,9 +129,9 @@ def create(team_id: int):
 
 @bp.route("/activities/<int:activity_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(activity_id: int):
+@_loads("led_activity")
+def edit(activity: Activity):
     """Change an activity that has not opened yet."""
-    activity = _leader_activity_or_404(activity_id)
     session = get_session()
     team = session.get(Team, activity.team_id)
     if activity.status != "scheduled":
@@ -139,8 +154,8 @@ def edit(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/open")
 @login_required
-def open_(activity_id: int):
-    activity = _leader_activity_or_404(activity_id)
+@_loads("led_activity")
+def open_(activity: Activity):
     _run(lambda: service.open_activity(session=get_session(), activity_id=activity.id, actor_id=current_user.id),
          _("The activity is open. Show the code to the volunteers."))
     return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
@@ -148,8 +163,8 @@ def open_(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/cancel")
 @login_required
-def cancel(activity_id: int):
-    activity = _leader_activity_or_404(activity_id)
+@_loads("led_activity")
+def cancel(activity: Activity):
     form = ReasonForm()
     if not form.validate_on_submit():
         flash(_("Give a reason for cancelling."), "error")
@@ -162,8 +177,8 @@ def cancel(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/close")
 @login_required
-def close(activity_id: int):
-    activity = _leader_activity_or_404(activity_id)
+@_loads("led_activity")
+def close(activity: Activity):
     try:
         summary = service.close_activity(session=get_session(), activity_id=activity.id, actor_id=current_user.id)
     except DomainError as exc:
@@ -176,9 +191,9 @@ def close(activity_id: int):
 
 @bp.post("/activities/<int:activity_id>/regenerate")
 @login_required
-def regenerate(activity_id: int):
+@_loads("led_activity")
+def regenerate(activity: Activity):
     """Revoke every code of this activity shown or printed so far."""
-    activity = _leader_activity_or_404(activity_id)
     _run(lambda: service.regenerate_secret(session=get_session(), activity_id=activity.id,
                                            actor_id=current_user.id),
          _("All earlier codes of this activity no longer work. Print the poster again if you use one."))
@@ -190,9 +205,9 @@ def regenerate(activity_id: int):
 
 @bp.get("/activities/<int:activity_id>")
 @login_required
-def detail(activity_id: int):
+@_loads("seen_activity")
+def detail(activity: Activity):
     """The activity page: live QR and count while open; summary, corrections and photos after."""
-    activity = _viewer_activity_or_404(activity_id)
     session = get_session()
     is_leader = checkin.is_leader(session, activity.team_id, current_user.id)
     rows = service.attendances_with_people(session=session, activity_id=activity.id)
@@ -210,9 +225,9 @@ def detail(activity_id: int):
 
 @bp.get("/activities/<int:activity_id>/qr")
 @login_required
-def qr_fragment(activity_id: int):
+@_loads("led_activity")
+def qr_fragment(activity: Activity):
     """The current rotating code (the page swaps this in place every ~15 s)."""
-    activity = _leader_activity_or_404(activity_id)
     if activity.status != "open":
         return render_template("activities/_qr_closed.html", activity=activity)
     return render_template("activities/_qr.html", activity=activity, qr=_qr_context(activity))
@@ -220,9 +235,9 @@ def qr_fragment(activity_id: int):
 
 @bp.get("/activities/<int:activity_id>/qr/<token>.png")
 @login_required
-def qr_png(activity_id: int, token: str):
+@_loads("led_activity")
+def qr_png(activity: Activity, token: str):
     """The PNG of one token of this activity; drawn once per token, then cached."""
-    activity = _leader_activity_or_404(activity_id)
     try:
         parsed = tokens.parse_activity_token(token)
         if parsed.activity_id != activity.id:
@@ -244,17 +259,17 @@ def qr_png(activity_id: int, token: str):
 
 @bp.get("/activities/<int:activity_id>/live")
 @login_required
-def live(activity_id: int):
+@_loads("seen_activity")
+def live(activity: Activity):
     """The live count and the list of who is in (polled by the leader's page)."""
-    activity = _viewer_activity_or_404(activity_id)
     return render_template("activities/_live.html", activity=activity, live=_live_context(activity))
 
 
 @bp.get("/activities/<int:activity_id>/roster")
 @login_required
-def roster(activity_id: int):
+@_loads("led_activity")
+def roster(activity: Activity):
     """Find a member by name or the last four digits of the phone, for manual check-in."""
-    activity = _leader_activity_or_404(activity_id)
     query = (request.args.get("q") or "").strip()[:40]
     people = _roster_search(activity, query) if query else []
     attendance = {}
@@ -271,9 +286,9 @@ def roster(activity_id: int):
 @bp.post("/activities/<int:activity_id>/manual")
 @login_required
 @limiter.limit("240 per minute", key_func=lambda: f"user:{current_user.id}")
-def manual(activity_id: int):
+@_loads("led_activity")
+def manual(activity: Activity):
     """Check in (or out) a member without a smartphone: method leader_manual."""
-    activity = _leader_activity_or_404(activity_id)
     session = get_session()
     try:
         volunteer_id = int(request.form.get("volunteer", ""))
@@ -298,9 +313,9 @@ def manual(activity_id: int):
 
 @bp.get("/activities/<int:activity_id>/poster")
 @login_required
-def poster(activity_id: int):
+@_loads("led_activity")
+def poster(activity: Activity):
     """A printable A4 poster with the poster code (valid only during the activity, with a margin)."""
-    activity = _leader_activity_or_404(activity_id)
     if activity.status in ("closed", "cancelled"):
         abort(404)
     token = _poster_token(activity)
@@ -310,9 +325,9 @@ def poster(activity_id: int):
 
 @bp.get("/activities/<int:activity_id>/poster.png")
 @login_required
-def poster_png(activity_id: int):
+@_loads("led_activity")
+def poster_png(activity: Activity):
     """The poster code as a PNG download (e.g. for a group chat or a print shop)."""
-    activity = _leader_activity_or_404(activity_id)
     if activity.status in ("closed", "cancelled"):
         abort(404)
     png = cached_qr_png(url_for("checkin.scan", token=_poster_token(activity), _external=True), 20)
@@ -356,8 +371,8 @@ def void(attendance_id: int):
 
 @bp.post("/activities/<int:activity_id>/add-missed")
 @login_required
-def add_missed(activity_id: int):
-    activity = _viewer_activity_or_404(activity_id)
+@_loads("seen_activity")
+def add_missed(activity: Activity):
     form = AddMissedForm(prefix="add")
     form.volunteer.choices = _member_choices(activity, exclude=set())
     if not form.validate_on_submit():
@@ -375,9 +390,9 @@ def add_missed(activity_id: int):
 
 @bp.route("/teams/<int:team_id>/retro", methods=["GET", "POST"])
 @login_required
-def retro(team_id: int):
+@_loads("team")
+def retro(team: Team):
     """Record a past activity with attendees picked from the roster, minutes each, and optional photos."""
-    team = _leader_team_or_404(team_id)
     session = get_session()
     form = RetroForm()
     form.theme.choices = _theme_choices()
@@ -410,8 +425,8 @@ def retro(team_id: int):
 
 @bp.post("/activities/<int:activity_id>/photos")
 @login_required
-def upload_photos(activity_id: int):
-    activity = _leader_activity_or_404(activity_id)
+@_loads("led_activity")
+def upload_photos(activity: Activity):
     session = get_session()
     files = [f for f in request.files.getlist("photos") if f and f.filename]
     if not files:
@@ -437,8 +452,9 @@ def photo(photo_id: int):
     """A photo, only for the team's leaders and the office."""
     session = get_session()
     photo = session.get(Photo, photo_id)
-    if photo is None or _viewer_activity_or_404(photo.activity_id) is None:
+    if photo is None:
         abort(404)
+    _found_or_404("seen_activity", photo.activity_id)
     data = photo.thumbnail if request.endpoint == "activities.photo_thumb" else photo.image
     response = Response(data, mimetype="image/jpeg")
     response.headers["Cache-Control"] = "private, max-age=86400"
@@ -578,5 +594,5 @@ def _correctable_or_404(attendance_id: int) -> tuple[Activity, Attendance]:
     attendance = get_session().get(Attendance, attendance_id)
     if attendance is None:
         abort(404)
-    activity = _viewer_activity_or_404(attendance.activity_id)
+    activity = _found_or_404("seen_activity", attendance.activity_id)
     return activity, attendance

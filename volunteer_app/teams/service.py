@@ -160,8 +160,7 @@ def decide_team(*, session: Session, team: Team, approve: bool, office_id: int, 
                  object_id=team.id, actor_id=office_id, team_id=team.id, reason=reason or None,
                  data={"old": {"status": "pending"}, "new": {"status": team.status}})
     if approve and team.applied_by_id is not None:
-        membership = session.exec(select(Membership).where(
-            Membership.team_id == team.id, Membership.volunteer_id == team.applied_by_id)).first()
+        membership = _membership(session, team.id, team.applied_by_id)
         old = _state(membership)
         membership = membership or Membership(team_id=team.id, volunteer_id=team.applied_by_id)
         _set(membership, role="leader", status="active", now=now)
@@ -293,8 +292,7 @@ def join_team(*, session: Session, team: Team, volunteer_id: int, now: datetime 
     """Join through an invite: active at once if the team auto-accepts, else pending the leader's approval."""
     _lock_team(session, team.id)
     now = now or utcnow()
-    membership = session.exec(select(Membership).where(
-        Membership.team_id == team.id, Membership.volunteer_id == volunteer_id)).first()
+    membership = _membership(session, team.id, volunteer_id)
     if membership is not None and membership.status == "active":
         raise TeamError("already_member")
     if membership is not None and membership.status == "pending":
@@ -324,10 +322,7 @@ def membership_in_team(*, session: Session, team: Team, membership_id: int) -> M
 
 def decide_request(*, session: Session, membership: Membership, approve: bool, actor_id: int) -> Membership:
     """Approve or reject a pending request to join."""
-    _lock_team(session, membership.team_id)
-    session.refresh(membership)
-    if membership.status != "pending":
-        raise TeamError("request_handled")
+    _lock_membership(session, membership, status="pending", error="request_handled")
     old = _state(membership)
     _set(membership, role="member", status="active" if approve else "rejected")
     session.add(membership)
@@ -355,10 +350,7 @@ def leave_team(*, session: Session, membership: Membership) -> Membership:
 
 def set_leader(*, session: Session, membership: Membership, leader: bool, actor_id: int) -> Membership:
     """Promote an active member to (co-)leader, or demote a leader; a team never loses its last leader."""
-    _lock_team(session, membership.team_id)
-    session.refresh(membership)
-    if membership.status != "active":
-        raise TeamError("not_member")
+    _lock_membership(session, membership, status="active", error="not_member")
     if leader and membership.role == "leader":
         raise TeamError("already_leader")
     if not leader and membership.role != "leader":
@@ -401,9 +393,7 @@ def memberships_of(*, session: Session, volunteer_id: int) -> list[tuple[Members
 
 def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Membership | None:
     """The volunteer's active or pending membership of a team, or None (callers answer 404)."""
-    return session.exec(select(Membership).where(
-        Membership.team_id == team_id, Membership.volunteer_id == volunteer_id,
-        Membership.status.in_(("active", "pending")))).first()
+    return _membership(session, team_id, volunteer_id, "active", "pending")
 
 
 def applications_of(*, session: Session, volunteer_id: int) -> list[Team]:
@@ -414,9 +404,7 @@ def applications_of(*, session: Session, volunteer_id: int) -> list[Team]:
 
 def active_member(*, session: Session, team_id: int, volunteer_id: int) -> Membership | None:
     """The active membership of volunteer in team, if any."""
-    return session.exec(select(Membership).where(
-        Membership.team_id == team_id, Membership.volunteer_id == volunteer_id,
-        Membership.status == "active")).first()
+    return _membership(session, team_id, volunteer_id, "active")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -424,10 +412,7 @@ def active_member(*, session: Session, team_id: int, volunteer_id: int) -> Membe
 
 def _end_membership(session: Session, membership: Membership, actor_id: int, action: str,
                     reason: str) -> Membership:
-    _lock_team(session, membership.team_id)
-    session.refresh(membership)
-    if membership.status != "active":
-        raise TeamError("not_member")
+    _lock_membership(session, membership, status="active", error="not_member")
     if membership.role == "leader" and _leader_count(session, membership.team_id) <= 1:
         raise TeamError("last_leader")
     old = _state(membership)
@@ -447,6 +432,23 @@ def _lock_team(session: Session, team_id: int) -> None:
     """Serialise membership changes of one team (PostgreSQL row lock; SQLite writers already queue)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(select(Team.id).where(Team.id == team_id).with_for_update())
+
+
+def _membership(session: Session, team_id: int, volunteer_id: int, *statuses: str) -> Membership | None:
+    """The volunteer's membership row of the team (one per pair), if any; with statuses, only in one of them."""
+    statement = select(Membership).where(Membership.team_id == team_id, Membership.volunteer_id == volunteer_id)
+    if statuses:
+        statement = statement.where(Membership.status.in_(statuses))
+    return session.exec(statement).first()
+
+
+def _lock_membership(session: Session, membership: Membership, *, status: str, error: str) -> None:
+    """Lock the membership's team, re-read the membership and raise TeamError(error) unless it has status
+    (someone else may have changed it between the page and the button)."""
+    _lock_team(session, membership.team_id)
+    session.refresh(membership)
+    if membership.status != status:
+        raise TeamError(error)
 
 
 def _set(membership: Membership, *, role: str, status: str, now: datetime | None = None) -> None:
