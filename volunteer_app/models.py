@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     Column,
     Index,
@@ -61,7 +62,10 @@ class Unit(SQLModel, table=True):
 class Volunteer(SQLModel, table=True):
     """A person with an account: a volunteer, or office staff (optionally limited to one unit)."""
 
-    __table_args__ = (CheckConstraint("role IN ('volunteer','office')", name="ck_volunteer_role"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('volunteer','office')", name="ck_volunteer_role"),
+        Index("ix_volunteer_role_deleted", "role", "deleted_at"),  # the registered-volunteer count
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=64)
@@ -152,7 +156,7 @@ class Activity(SQLModel, table=True):
         Index("ix_activity_status", "status"),
         # Covers the office dashboard's tallies: a year of the city is read from the index alone.
         Index("ix_activity_tally", "status", "starts_at", "theme_id", "team_id", "unit_id", "attendee_count",
-              "total_minutes"),
+              "total_minutes", "live_count"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -180,6 +184,8 @@ class Activity(SQLModel, table=True):
     # Denormalised from attendances (voided ones excluded), for fast tallies.
     attendee_count: int = Field(default=0)
     total_minutes: int = Field(default=0)
+    # Of those, recorded live (self scan, leader scan); kept by database triggers (reports/summary.py).
+    live_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
 class Attendance(SQLModel, table=True):
@@ -211,6 +217,27 @@ class Attendance(SQLModel, table=True):
     geo_accuracy_m: int | None = None
     voided_at: datetime | None = None
     void_reason: str | None = Field(default=None, max_length=500)
+
+
+class ActiveMonths(SQLModel, table=True):
+    """Which local months a volunteer attended counted (closed, non-voided) activities, per scope.
+
+    One row per (scope, scope id, era, volunteer): scope 0 is the whole city (scope id 0), 1 a theme,
+    2 a district or street (an ancestor-or-self of the activity's unit, communities excluded); an era is
+    60 months and `months` has bit m set when the volunteer attended in month era * 60 + m (months
+    counted from year 0, Asia/Shanghai). 人数 of a month-aligned range is then a count of these rows
+    instead of a distinct count over every attendance. Kept equal to the attendances by database
+    triggers (reports/summary.py); the seed builds it in one statement.
+    """
+
+    __tablename__ = "active_months"
+    __table_args__ = (Index("ix_active_months_volunteer", "volunteer_id"), {"sqlite_with_rowid": False})
+
+    scope: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    scope_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    era: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    volunteer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    months: int = Field(sa_type=BigInteger)
 
 
 class ScanRefusal(SQLModel, table=True):
@@ -307,3 +334,7 @@ THEMES = (
     ("emergency", "应急救援", "Emergency rescue"),
     ("culture", "文化服务", "Cultural service"),
 )
+
+from .reports import summary as _summary  # noqa: E402  (its triggers are created with the tables)
+
+_summary.register(SQLModel.metadata)

@@ -66,7 +66,8 @@ from sqlmodel import Session
 
 from . import schema
 from .db import get_engine
-from .models import Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from .models import LIVE_METHODS, Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from .reports import summary
 from .workdays import add_working_days
 
 DEMO_PASSWORD = "redvest2026"
@@ -573,6 +574,7 @@ class Seeder:
         """Insert every planned row, in foreign-key order, activities and their attendances chunk by chunk."""
         ts = self.ts
         self.progress = progress
+        summary.drop_triggers(conn)  # rebuilt in one statement at the end instead of per attendance
         dropped = [ix for model, in_order in ((Volunteer, ""), (Membership, "team_id"), (Activity, "starts_at"),
                                               (Attendance, "activity_id"))
                    for ix in _drop_secondary_indexes(conn, model, keep_leading=in_order)]
@@ -597,7 +599,8 @@ class Seeder:
                 live = [r for r in rows if r[ATT_VOIDED] is None]
                 created = self._activity_created(spec)
                 activity_rows.append(self._activity_row(spec, themes[spec.theme], len(live),
-                                                        sum(r[ATT_MINUTES] for r in live), created))
+                                                        sum(r[ATT_MINUTES] for r in live), created)
+                                     + (sum(1 for r in live if r[ATT_METHOD] in LIVE_METHODS),))
                 attendance_rows.extend(rows)
                 for n in range(spec.photos):
                     image, thumb, width, height = images[(spec.id + n) % len(images)]
@@ -607,6 +610,8 @@ class Seeder:
             self._insert(conn, Attendance, ATTENDANCE_COLUMNS, attendance_rows)
             counts["attendances"] += len(attendance_rows)
         _recreate_indexes(conn, dropped)
+        summary.rebuild(conn, live_counts=False)  # live_count was written with each activity
+        summary.create_triggers(conn)
         photo_rows = [(n, a, u, ts(c), w, h, s, img, th) for n, (a, u, c, w, h, s, img, th) in enumerate(photos, 1)]
         self._insert(conn, Photo, PHOTO_COLUMNS, photo_rows)
         self.report.update(activities=len(self.specs), attendances=counts["attendances"], photos=len(photo_rows))
@@ -895,11 +900,12 @@ TEAM_COLUMNS = ("id", "name", "unit_id", "description", "contact_name", "contact
 MEMBERSHIP_COLUMNS = ("id", "team_id", "volunteer_id", "role", "status", "created_at", "joined_at", "updated_at")
 ACTIVITY_COLUMNS = ("id", "team_id", "theme_id", "unit_id", "title", "place", "starts_at", "ends_at", "status",
                     "qr_mode", "members_only", "expected_headcount", "is_retro", "secret", "status_reason",
-                    "created_by_id", "created_at", "opened_at", "closed_at", "attendee_count", "total_minutes")
+                    "created_by_id", "created_at", "opened_at", "closed_at", "attendee_count", "total_minutes",
+                    "live_count")
 ATTENDANCE_COLUMNS = ("id", "activity_id", "volunteer_id", "checked_in_at", "checked_out_at", "checkout_auto",
                       "credited_minutes", "method", "recorded_by_id", "created_at", "device_hash", "voided_at",
                       "void_reason")
-ATT_MINUTES, ATT_CREATED, ATT_VOIDED = 6, 9, 11
+ATT_MINUTES, ATT_METHOD, ATT_CREATED, ATT_VOIDED = 6, 7, 9, 11
 PHOTO_COLUMNS = ("id", "activity_id", "uploaded_by_id", "created_at", "width", "height", "size_bytes", "image",
                  "thumbnail")
 PHONE_BASE, PHONE_SPACE, PHONE_STEP = 100, 10**7 - 100, 7_654_321  # gcd(step, space) == 1: a bijection

@@ -2,20 +2,25 @@
 
 Counted activities are closed ones: their attendee_count and total_minutes are final and
 equal the sum of their (non-voided) attendances, so the tallies read 40k activity rows instead
-of a million attendance rows. Only three figures need the attendance table: the distinct
-volunteers (人数 and active volunteers) and the share recorded live; those queries start from
-the filtered activities and reach attendances through the (activity_id, ...) indexes.
+of a million attendance rows, in two passes: one GROUP BY (team, unit, theme) that gives the
+headline sums, the theme, unit and team breakdowns, and one per month. The share recorded live
+reads the activity's live_count (kept by triggers, reports/summary.py). The distinct volunteers
+(人数 and active volunteers) are counted from the active_months summary for the city, a theme, a
+district or a street over whole local months (a range whose partial months hold no other counted
+activity is as good as whole months; other partial months add their attendances exactly); any
+other filter counts attendances, reached from the filtered activities through the
+(activity_id, ...) index, which is cheap for the small sets such filters select.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, literal_column
+from sqlalchemy import BigInteger, and_, func, literal, or_, union, union_all
 from sqlmodel import Session, select
 
-from ..models import LIVE_METHODS, Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
-from . import cache
+from ..models import Activity, ActiveMonths, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from . import cache, summary
 from .filters import ReportFilter
 
 COUNTED_STATUSES = ("closed",)
@@ -81,19 +86,22 @@ def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
     """The dashboard's figures, reused from the cache while the underlying records are unchanged."""
     version = cache.data_version(session=session, f=f)
     return cache.remember("dashboard", cache.filter_key(f) + (language,), version,
-                          lambda: _compute_dashboard(session=session, f=f, language=language))
+                          lambda: _compute_dashboard(session=session, f=f, language=language, version=version))
 
 
-def _compute_dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
-    methods = method_counts(session=session, f=f)
-    teams = team_tallies(session=session, f=f, methods=methods)
+def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, version: tuple) -> Dashboard:
+    groups = activity_groups(session=session, f=f)
+    methods = method_counts(session=session, f=f, groups=groups)
+    teams = team_tallies(session=session, f=f, methods=methods, groups=groups)
     top, bottom = split_ranking(teams)
     live, recorded = live_share_total(methods)
+    head = cache.remember("headline", cache.filter_key(f), version,
+                          lambda: headline(session=session, f=f, groups=groups))
     return Dashboard(
-        head=cached_headline(session=session, f=f),
-        themes=by_theme(session=session, f=f, language=language),
+        head=head,
+        themes=by_theme(session=session, f=f, language=language, groups=groups),
         months=by_month(session=session, f=f),
-        units=by_unit(session=session, f=f, methods=methods),
+        units=by_unit(session=session, f=f, methods=methods, groups=groups),
         teams=teams,
         top_teams=top,
         bottom_teams=bottom,
@@ -146,31 +154,111 @@ def cached_headline(*, session: Session, f: ReportFilter) -> Headline:
     return cache.remember("headline", cache.filter_key(f), version, lambda: headline(session=session, f=f))
 
 
-def headline(*, session: Session, f: ReportFilter) -> Headline:
+def headline(*, session: Session, f: ReportFilter, groups: list | None = None) -> Headline:
     """Registered and active volunteers, active teams, 场次, 人次, 人数 and hours for a filter."""
-    conditions = activity_conditions(f)
-    activities, attendances, minutes, teams = session.exec(
-        select(
-            func.count(Activity.id),
-            func.coalesce(func.sum(Activity.attendee_count), 0),
-            func.coalesce(func.sum(Activity.total_minutes), 0),
-            func.count(func.distinct(Activity.team_id)),
-        ).where(*conditions)
-    ).one()
-    distinct = distinct_volunteers(session=session, conditions=conditions)
-    active = distinct if f.theme is None else distinct_volunteers(
-        session=session, conditions=activity_conditions(f, with_theme=False))
-    return Headline(registered_volunteers(session=session, f=f), active, int(teams), int(activities),
-                    int(attendances), distinct, int(minutes))
+    if groups is None:
+        groups = activity_groups(session=session, f=f)
+    activities = sum(row[3] for row in groups)
+    attendances = sum(row[4] for row in groups)
+    minutes = sum(row[5] for row in groups)
+    teams = len({row[0] for row in groups})
+    distinct = filtered_volunteers(session=session, f=f)
+    active = distinct if f.theme is None else filtered_volunteers(session=session, f=f, with_theme=False)
+    return Headline(registered_volunteers(session=session, f=f), active, teams, activities, attendances, distinct,
+                    minutes)
+
+
+def activity_groups(*, session: Session, f: ReportFilter) -> list[tuple[int, int, int, int, int, int, int]]:
+    """(team, unit, theme, 场次, 人次, minutes, live) of the filtered activities, one row per combination.
+
+    One pass over the covering index ix_activity_tally; every breakdown but the monthly one is a sum of these.
+    """
+    return [(team, unit, theme, int(count), int(attendances or 0), int(minutes or 0), int(live or 0))
+            for team, unit, theme, count, attendances, minutes, live in session.exec(
+                select(Activity.team_id, Activity.unit_id, Activity.theme_id, func.count(Activity.id),
+                       func.sum(Activity.attendee_count), func.sum(Activity.total_minutes),
+                       func.sum(Activity.live_count))
+                .where(*activity_conditions(f))
+                .group_by(Activity.team_id, Activity.unit_id, Activity.theme_id))]
 
 
 def distinct_volunteers(*, session: Session, conditions: list) -> int:
-    """How many different volunteers attended the activities matching conditions."""
+    """How many different volunteers attended the activities matching conditions (from the attendances)."""
     counted = select(Activity.id).where(*conditions)
     return int(session.exec(
         select(func.count(func.distinct(Attendance.volunteer_id))).where(
             Attendance.activity_id.in_(counted), Attendance.voided_at.is_(None))
     ).one())
+
+
+def filtered_volunteers(*, session: Session, f: ReportFilter, with_theme: bool = True) -> int:
+    """人数 of a filter (with_theme=False: the active volunteers, any theme), exact, from the summary when it can."""
+    theme = f.theme if with_theme else None
+    scope = _summary_scope(f, theme)
+    if scope is None:
+        return distinct_volunteers(session=session, conditions=activity_conditions(f, with_theme=with_theme))
+    whole, partial = _month_plan(session, f, with_theme)
+    if not whole:
+        return distinct_volunteers(session=session, conditions=activity_conditions(f, with_theme=with_theme))
+    masks: dict[int, int] = {}
+    for month in whole:
+        era, bit = divmod(month, summary.ERA_MONTHS)
+        masks[era] = masks.get(era, 0) | (1 << bit)
+    in_months = or_(*(and_(ActiveMonths.era == era, ActiveMonths.months.op("&")(literal(mask, BigInteger)) != 0)
+                      for era, mask in sorted(masks.items())))
+    kind, scope_id = scope
+    from_summary = select(ActiveMonths.volunteer_id).where(
+        ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)
+    if not partial:
+        counted = func.count() if len(masks) == 1 else func.count(func.distinct(ActiveMonths.volunteer_id))
+        return int(session.exec(select(counted).where(
+            ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)).one())
+    exact = [select(Attendance.volunteer_id).where(
+        Attendance.activity_id.in_(select(Activity.id).where(
+            *activity_conditions(replace(f, start=start, end=end), with_theme=with_theme))),
+        Attendance.voided_at.is_(None)) for start, end in partial]
+    both = union(from_summary, *exact).subquery()
+    return int(session.exec(select(func.count()).select_from(both)).one())
+
+
+def _summary_scope(f: ReportFilter, theme: Theme | None) -> tuple[int, int] | None:
+    """The active_months scope that holds exactly this filter's volunteers, or None (count attendances)."""
+    if f.zone.key != summary.ZONE or f.team is not None:
+        return None
+    area = f.area
+    if area is not None and (theme is not None or area.level == "community"):
+        return None
+    if theme is not None:
+        return summary.SCOPE_THEME, theme.id
+    if area is not None:
+        return summary.SCOPE_UNIT, area.id
+    return summary.SCOPE_CITY, 0
+
+
+def _month_plan(session: Session, f: ReportFilter, with_theme: bool) -> tuple[list[int], list[tuple[date, date]]]:
+    """The range's local months (year * 12 + month - 1) to read whole from the summary, and the parts of
+    months to count from attendances. A partial month counts as whole when no counted activity of the
+    filter lies in the part of the month outside the range."""
+    whole, partial = [], []
+    month = f.start.year * 12 + f.start.month - 1
+    while month <= f.end.year * 12 + f.end.month - 1:
+        first = date(month // 12, month % 12 + 1, 1)
+        last = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1) - timedelta(days=1)
+        start, end = max(first, f.start), min(last, f.end)
+        outside = [(first, start - timedelta(days=1))] if start > first else []
+        if end < last:
+            outside.append((end + timedelta(days=1), last))
+        if not outside or not any(_has_activity(session, replace(f, start=a, end=b), with_theme) for a, b in outside):
+            whole.append(month)
+        else:
+            partial.append((start, end))
+        month += 1
+    return whole, partial
+
+
+def _has_activity(session: Session, f: ReportFilter, with_theme: bool) -> bool:
+    return session.exec(select(Activity.id).where(*activity_conditions(f, with_theme=with_theme)).limit(1)).first() \
+        is not None
 
 
 def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
@@ -186,11 +274,9 @@ def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
         Membership.team_id.in_(teams), Membership.status == "active")).one())
 
 
-def by_theme(*, session: Session, f: ReportFilter, language: str) -> list[Tally]:
+def by_theme(*, session: Session, f: ReportFilter, language: str, groups: list | None = None) -> list[Tally]:
     """One row per theme (themes without activities included, so the table shows the gaps)."""
-    counts = {row[0]: row[1:] for row in session.exec(
-        select(Activity.theme_id, func.count(Activity.id), func.sum(Activity.attendee_count),
-               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.theme_id))}
+    counts = _summed(activity_groups(session=session, f=f) if groups is None else groups, 2)
     themes = session.exec(select(Theme).order_by(Theme.sort_order, Theme.id)).all()
     rows = []
     for theme in themes:
@@ -206,10 +292,7 @@ def by_theme(*, session: Session, f: ReportFilter, language: str) -> list[Tally]
 
 def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
     """One row per local calendar month of the range, empty months included."""
-    month = _local_month(session, f)
-    counts = {row[0]: row[1:] for row in session.exec(
-        select(month, func.count(Activity.id), func.sum(Activity.attendee_count),
-               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(month))}
+    counts = _month_counts(session, f)
     rows = []
     year, number = f.start.year, f.start.month
     while (year, number) <= (f.end.year, f.end.month):
@@ -224,7 +307,8 @@ def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
     return rows
 
 
-def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None) -> list[Tally]:
+def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None,
+            groups: list | None = None) -> list[Tally]:
     """One row per unit one level below the area (districts for the whole city), with its live share."""
     area = f.area
     children = session.exec(
@@ -241,16 +325,15 @@ def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None) -
 
     unit_paths = dict(session.exec(select(Unit.id, Unit.path).where(
         Unit.path.startswith(area.path if area is not None else "/"))).all())
-    for unit_id, activities, attendances, minutes in session.exec(
-            select(Activity.unit_id, func.count(Activity.id), func.sum(Activity.attendee_count),
-                   func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.unit_id)):
+    groups = activity_groups(session=session, f=f) if groups is None else groups
+    for unit_id, (activities, attendances, minutes) in _summed(groups, 1).items():
         child = child_of(unit_paths.get(unit_id, ""))
         if child is not None:
             row = rows[child]
-            row.activities += int(activities)
-            row.attendances += int(attendances or 0)
-            row.minutes += int(minutes or 0)
-    methods = method_counts(session=session, f=f) if methods is None else methods
+            row.activities += activities
+            row.attendances += attendances
+            row.minutes += minutes
+    methods = method_counts(session=session, f=f, groups=groups) if methods is None else methods
     for (unit_id, _team_id), (live, recorded) in methods.items():
         child = child_of(unit_paths.get(unit_id, ""))
         if child is not None:
@@ -272,18 +355,18 @@ def split_ranking(rows: list[Tally]) -> tuple[list[Tally], list[Tally]]:
     return top, bottom
 
 
-def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = None) -> list[Tally]:
+def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = None,
+                 groups: list | None = None) -> list[Tally]:
     """Every team of the view, ranked by 人次 then hours, with its live share; idle active teams last."""
-    counts = {row[0]: row[1:] for row in session.exec(
-        select(Activity.team_id, func.count(Activity.id), func.sum(Activity.attendee_count),
-               func.sum(Activity.total_minutes)).where(*activity_conditions(f)).group_by(Activity.team_id))}
+    groups = activity_groups(session=session, f=f) if groups is None else groups
+    counts = _summed(groups, 0)
     team_query = select(Team.id, Team.name, Team.status)
     if f.team is not None:
         team_query = team_query.where(Team.id == f.team.id)
     elif f.area is not None:
         team_query = team_query.where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
     shares: dict[int, list[int]] = {}
-    methods = method_counts(session=session, f=f) if methods is None else methods
+    methods = method_counts(session=session, f=f, groups=groups) if methods is None else methods
     for (_unit_id, team_id), (live, recorded) in methods.items():
         shares.setdefault(team_id, [0, 0])
         shares[team_id][0] += live
@@ -294,33 +377,51 @@ def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = No
             continue
         activities, attendances, minutes = counts.get(team_id, (0, 0, 0))
         live, recorded = shares.get(team_id, (0, 0))
-        rows.append(Tally(team_id, name, int(activities), int(attendances or 0), int(minutes or 0), live, recorded,
+        rows.append(Tally(team_id, name, activities, attendances, minutes, live, recorded,
                           link={"team": team_id}))
     rows.sort(key=lambda row: (-row.attendances, -row.minutes, row.label))
     return rows
 
 
-def method_counts(*, session: Session, f: ReportFilter) -> dict[tuple[int, int], tuple[int, int]]:
+def method_counts(*, session: Session, f: ReportFilter,
+                  groups: list | None = None) -> dict[tuple[int, int], tuple[int, int]]:
     """(unit_id, team_id) → (attendances recorded live, all attendances), non-voided, for a filter.
 
-    Counted per activity first (the attendance index starts with activity_id), then summed per
-    team and unit over the few thousand activity rows.
+    Read from the activities' denormalised live_count and attendee_count (see activity_groups).
     """
-    live = func.sum(case((Attendance.method.in_(LIVE_METHODS), 1), else_=0))
-    per_activity = (
-        select(Attendance.activity_id.label("activity_id"), live.label("live"), func.count().label("recorded"))
-        .where(Attendance.activity_id.in_(select(Activity.id).where(*activity_conditions(f))),
-               Attendance.voided_at.is_(None))
-        .group_by(Attendance.activity_id)
-        .subquery()
-    )
-    result = {}
-    for unit_id, team_id, live_sum, recorded in session.exec(
-            select(Activity.unit_id, Activity.team_id, func.sum(per_activity.c.live), func.sum(per_activity.c.recorded))
-            .join(per_activity, per_activity.c.activity_id == Activity.id)
-            .group_by(Activity.unit_id, Activity.team_id)):
-        result[(unit_id, team_id)] = (int(live_sum or 0), int(recorded or 0))
+    result: dict[tuple[int, int], tuple[int, int]] = {}
+    for team, unit, _theme, _count, attendances, _minutes, live in (
+            activity_groups(session=session, f=f) if groups is None else groups):
+        before = result.get((unit, team), (0, 0))
+        result[(unit, team)] = (before[0] + live, before[1] + attendances)
     return result
+
+
+def _summed(groups: list, key: int) -> dict[int, tuple[int, int, int]]:
+    """activity_groups rows summed by one of their first three columns: id → (场次, 人次, minutes)."""
+    sums: dict[int, tuple[int, int, int]] = {}
+    for row in groups:
+        before = sums.get(row[key], (0, 0, 0))
+        sums[row[key]] = (before[0] + row[3], before[1] + row[4], before[2] + row[5])
+    return sums
+
+
+def _month_counts(session: Session, f: ReportFilter) -> dict[str, tuple[int, int, int]]:
+    """'YYYY-MM' → (场次, 人次, minutes) per local month of the range: one index range per month (no sort)."""
+    parts = []
+    month = f.start.year * 12 + f.start.month - 1
+    while month <= f.end.year * 12 + f.end.month - 1:
+        first = date(month // 12, month % 12 + 1, 1)
+        following = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1)
+        part = replace(f, start=max(first, f.start), end=min(following - timedelta(days=1), f.end))
+        parts.append(select(literal(f"{first.year:04d}-{first.month:02d}").label("month"),
+                            func.count(Activity.id).label("activities"),
+                            func.coalesce(func.sum(Activity.attendee_count), 0).label("attendances"),
+                            func.coalesce(func.sum(Activity.total_minutes), 0).label("minutes"))
+                     .where(*activity_conditions(part)))
+        month += 1
+    return {key: (int(count), int(attendances), int(minutes))
+            for key, count, attendances, minutes in session.exec(union_all(*parts) if len(parts) > 1 else parts[0])}
 
 
 def live_share_total(shares: dict[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
@@ -341,14 +442,11 @@ def activities_statement(f: ReportFilter):
 
 
 def live_counts_for(*, session: Session, activity_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """activity id → (live, all) non-voided attendances, for one page of activities."""
+    """activity id → (live, all) non-voided attendances, for one page of activities (their denormalised counts)."""
     if not activity_ids:
         return {}
-    live = func.sum(case((Attendance.method.in_(LIVE_METHODS), 1), else_=0))
-    return {row[0]: (int(row[1] or 0), int(row[2])) for row in session.exec(
-        select(Attendance.activity_id, live, func.count()).where(
-            Attendance.activity_id.in_(activity_ids), Attendance.voided_at.is_(None))
-        .group_by(Attendance.activity_id))}
+    return {row[0]: (int(row[1]), int(row[2])) for row in session.exec(
+        select(Activity.id, Activity.live_count, Activity.attendee_count).where(Activity.id.in_(activity_ids)))}
 
 
 def activity_in_area(*, session: Session, area: Unit | None, activity_id: int):
@@ -382,12 +480,3 @@ def activity_photos(*, session: Session, activity_id: int) -> list[tuple[int, by
     """The activity's photo evidence as (id, thumbnail JPEG, uploaded at), oldest first; full images stay unread."""
     return session.exec(select(Photo.id, Photo.thumbnail, Photo.created_at)
                         .where(Photo.activity_id == activity_id).order_by(Photo.id)).all()
-
-
-def _local_month(session: Session, f: ReportFilter):
-    """'YYYY-MM' of Activity.starts_at in the display time zone, on either backend."""
-    if session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(f.zone.key, Activity.starts_at), literal_column("'YYYY-MM'"))
-    offset = f.start_utc.utcoffset()  # China keeps one offset all year (no summer time)
-    hours = int(offset.total_seconds() // 3600) if offset else 0
-    return func.strftime("%Y-%m", Activity.starts_at, f"{hours:+d} hours")

@@ -1,0 +1,217 @@
+"""Summaries the dashboard reads instead of a million attendances, kept by database triggers.
+
+Two things are maintained on every attendance change, by whichever code writes it (check-in,
+close, corrections, retro logs, imports, scripts), because they are kept by the database itself:
+
+- `activity.live_count`: the activity's non-voided attendances recorded live (self scan, leader
+  scan), beside the service-maintained attendee_count, so that the share recorded live is a sum
+  over activity rows;
+- `active_months` (models.ActiveMonths): per scope (city, theme, district or street), era of 60
+  months and volunteer, a bitmask of the local months in which the volunteer attended a counted
+  (closed) activity with a non-voided attendance. 人数 of a month-aligned range is a count of rows.
+
+The bitmask cannot be decremented, so a change re-derives the rows of the volunteers it touches
+from their attendances (a few dozen rows each, through ix_attendance_volunteer_checkin): an
+attendance inserted, voided, un-voided, moved or deleted on a closed activity refreshes its
+volunteer; an activity closed, reopened, cancelled, moved in time, re-themed or moved to another
+unit while closed refreshes its volunteers. Check-ins on an open activity only bump live_count.
+On PostgreSQL the refresh takes a transaction-level advisory lock per volunteer (in id order)
+and the attendance trigger locks the activity row (as the check-in service's own UPDATE of the
+counts does anyway), so that concurrent writers never derive a volunteer's rows from different
+snapshots. Moving a unit to another parent is not tracked: `rebuild()` after such a change.
+
+The triggers are created with the tables (metadata `after_create`, so `create_all` in tests has
+them) and by every migration (migrations/script.py.mako). Bulk loaders drop them, insert, then
+call `rebuild()` and `create_triggers()` (seed.py).
+"""
+from __future__ import annotations
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import Connection
+
+ZONE = "Asia/Shanghai"  # the months are local months of this zone (fixed UTC+8, no summer time)
+ZONE_OFFSET_HOURS = 8
+ERA_MONTHS = 60  # bits 0..59 of a BIGINT
+SCOPE_CITY, SCOPE_THEME, SCOPE_UNIT = 0, 1, 2
+LOCK_CLASS = 1919251317  # first key of pg_advisory_xact_lock(class, volunteer_id)
+LIVE = "('self_scan','leader_scan')"
+
+TRIGGERS = ("rv_attendance_live_ins", "rv_attendance_live_upd", "rv_attendance_live_del",
+            "rv_attendance_months_ins", "rv_attendance_months_upd", "rv_attendance_months_del",
+            "rv_activity_months_upd", "rv_attendance_summary", "rv_activity_summary")
+
+
+def month_index_sql(dialect: str, column: str = "act.starts_at") -> str:
+    """year * 12 + month - 1 of the column's local month, as SQL for the dialect."""
+    if dialect == "postgresql":
+        local = f"({column} AT TIME ZONE '{ZONE}')"
+        return f"(EXTRACT(YEAR FROM {local}) * 12 + EXTRACT(MONTH FROM {local}) - 1)::integer"
+    shift = f"'+{ZONE_OFFSET_HOURS} hours'"
+    return (f"(CAST(strftime('%Y', {column}, {shift}) AS INTEGER) * 12"
+            f" + CAST(strftime('%m', {column}, {shift}) AS INTEGER) - 1)")
+
+
+def refresh_sql(dialect: str, volunteers: str | None) -> list[str]:
+    """DELETE and INSERT that re-derive active_months for the volunteers matching `volunteer_id {volunteers}`
+    (every volunteer when None)."""
+    where = "a.voided_at IS NULL AND act.status = 'closed'"
+    if volunteers is not None:
+        where += f" AND a.volunteer_id {volunteers}"
+    month = month_index_sql(dialect)
+    base = "FROM attendance a JOIN activity act ON act.id = a.activity_id"
+    unit = "JOIN unit u0 ON u0.id = act.unit_id"
+    parent = f"{unit} JOIN unit u1 ON u1.id = u0.parent_id"
+    grand = f"{parent} JOIN unit u2 ON u2.id = u1.parent_id"
+    parts = [
+        f"SELECT a.volunteer_id AS volunteer_id, {SCOPE_CITY} AS scope, 0 AS scope_id, {month} AS mi {base} WHERE {where}",
+        f"SELECT a.volunteer_id, {SCOPE_THEME}, act.theme_id, {month} {base} WHERE {where}",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u0.id, {month} {base} {unit} WHERE {where} AND u0.level <> 'community'",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u1.id, {month} {base} {parent} WHERE {where} AND u1.level <> 'community'",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u2.id, {month} {base} {grand} WHERE {where} AND u2.level <> 'community'",
+    ]
+    bits = (f"bit_or(CAST(1 AS BIGINT) << mod(src.mi, {ERA_MONTHS}))" if dialect == "postgresql"  # no % for psycopg
+            else f"SUM(DISTINCT 1 << (src.mi % {ERA_MONTHS}))")  # distinct powers of two: their sum is their OR
+    delete = "DELETE FROM active_months" + (f" WHERE volunteer_id {volunteers}" if volunteers is not None else "")
+    insert = (f"INSERT INTO active_months (scope, scope_id, era, volunteer_id, months) "
+              f"SELECT src.scope, src.scope_id, src.mi / {ERA_MONTHS}, src.volunteer_id, {bits} "
+              f"FROM ({' UNION ALL '.join(parts)}) src "
+              f"GROUP BY src.scope, src.scope_id, src.mi / {ERA_MONTHS}, src.volunteer_id")
+    return [delete, insert]
+
+
+def _sqlite_ddl() -> list[str]:
+    def refresh(volunteers: str) -> str:
+        return "; ".join(refresh_sql("sqlite", volunteers)) + ";"
+
+    closed = "EXISTS (SELECT 1 FROM activity WHERE id = {} AND status = 'closed')"
+    return [
+        f"""CREATE TRIGGER rv_attendance_live_ins AFTER INSERT ON attendance
+            WHEN NEW.voided_at IS NULL AND NEW.method IN {LIVE}
+            BEGIN UPDATE activity SET live_count = live_count + 1 WHERE id = NEW.activity_id; END""",
+        f"""CREATE TRIGGER rv_attendance_live_upd AFTER UPDATE OF voided_at, method, activity_id ON attendance
+            WHEN (OLD.voided_at IS NULL AND OLD.method IN {LIVE}) OR (NEW.voided_at IS NULL AND NEW.method IN {LIVE})
+            BEGIN
+              UPDATE activity SET live_count = live_count - 1
+                WHERE id = OLD.activity_id AND OLD.voided_at IS NULL AND OLD.method IN {LIVE};
+              UPDATE activity SET live_count = live_count + 1
+                WHERE id = NEW.activity_id AND NEW.voided_at IS NULL AND NEW.method IN {LIVE};
+            END""",
+        f"""CREATE TRIGGER rv_attendance_live_del AFTER DELETE ON attendance
+            WHEN OLD.voided_at IS NULL AND OLD.method IN {LIVE}
+            BEGIN UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id; END""",
+        f"""CREATE TRIGGER rv_attendance_months_ins AFTER INSERT ON attendance
+            WHEN NEW.voided_at IS NULL AND {closed.format('NEW.activity_id')}
+            BEGIN {refresh('= NEW.volunteer_id')} END""",
+        f"""CREATE TRIGGER rv_attendance_months_upd AFTER UPDATE OF voided_at, volunteer_id, activity_id ON attendance
+            WHEN ((OLD.voided_at IS NULL) <> (NEW.voided_at IS NULL) OR OLD.volunteer_id <> NEW.volunteer_id
+                  OR OLD.activity_id <> NEW.activity_id)
+                 AND ({closed.format('OLD.activity_id')} OR {closed.format('NEW.activity_id')})
+            BEGIN {refresh('IN (OLD.volunteer_id, NEW.volunteer_id)')} END""",
+        f"""CREATE TRIGGER rv_attendance_months_del AFTER DELETE ON attendance
+            WHEN OLD.voided_at IS NULL
+            BEGIN {refresh('= OLD.volunteer_id')} END""",
+        f"""CREATE TRIGGER rv_activity_months_upd AFTER UPDATE OF status, starts_at, theme_id, unit_id ON activity
+            WHEN (OLD.status = 'closed' OR NEW.status = 'closed')
+                 AND (OLD.status <> NEW.status OR OLD.starts_at <> NEW.starts_at OR OLD.theme_id <> NEW.theme_id
+                      OR OLD.unit_id <> NEW.unit_id)
+            BEGIN {refresh('IN (SELECT volunteer_id FROM attendance WHERE activity_id = NEW.id)')} END""",
+    ]
+
+
+def _postgresql_ddl() -> list[str]:
+    delete, insert = refresh_sql("postgresql", "= ANY(vids)")
+    return [
+        f"""CREATE OR REPLACE FUNCTION rv_refresh_active_months(vids integer[]) RETURNS void
+            LANGUAGE plpgsql AS $$
+            DECLARE v integer;
+            BEGIN
+              FOR v IN SELECT DISTINCT x FROM unnest(vids) AS x WHERE x IS NOT NULL ORDER BY x LOOP
+                PERFORM pg_advisory_xact_lock({LOCK_CLASS}, v);
+              END LOOP;
+              {delete};
+              {insert};
+            END $$""",
+        f"""CREATE OR REPLACE FUNCTION rv_attendance_summary() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE old_closed boolean := false; new_closed boolean := false;
+            BEGIN
+              IF TG_OP <> 'INSERT' THEN
+                SELECT status = 'closed' INTO old_closed FROM activity WHERE id = OLD.activity_id FOR NO KEY UPDATE;
+                IF OLD.voided_at IS NULL AND OLD.method IN {LIVE} THEN
+                  UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id;
+                END IF;
+              END IF;
+              IF TG_OP <> 'DELETE' THEN
+                SELECT status = 'closed' INTO new_closed FROM activity WHERE id = NEW.activity_id FOR NO KEY UPDATE;
+                IF NEW.voided_at IS NULL AND NEW.method IN {LIVE} THEN
+                  UPDATE activity SET live_count = live_count + 1 WHERE id = NEW.activity_id;
+                END IF;
+              END IF;
+              IF TG_OP = 'INSERT' THEN
+                IF new_closed AND NEW.voided_at IS NULL THEN
+                  PERFORM rv_refresh_active_months(ARRAY[NEW.volunteer_id]);
+                END IF;
+              ELSIF TG_OP = 'DELETE' THEN
+                IF OLD.voided_at IS NULL THEN
+                  PERFORM rv_refresh_active_months(ARRAY[OLD.volunteer_id]);
+                END IF;
+              ELSIF (coalesce(old_closed, false) OR coalesce(new_closed, false))
+                    AND ((OLD.voided_at IS NULL) <> (NEW.voided_at IS NULL) OR OLD.volunteer_id <> NEW.volunteer_id
+                         OR OLD.activity_id <> NEW.activity_id) THEN
+                PERFORM rv_refresh_active_months(ARRAY[OLD.volunteer_id, NEW.volunteer_id]);
+              END IF;
+              RETURN NULL;
+            END $$""",
+        """CREATE OR REPLACE FUNCTION rv_activity_summary() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              PERFORM rv_refresh_active_months(ARRAY(SELECT volunteer_id FROM attendance WHERE activity_id = NEW.id));
+              RETURN NULL;
+            END $$""",
+        """CREATE TRIGGER rv_attendance_summary
+            AFTER INSERT OR DELETE OR UPDATE OF voided_at, method, volunteer_id, activity_id ON attendance
+            FOR EACH ROW EXECUTE FUNCTION rv_attendance_summary()""",
+        """CREATE TRIGGER rv_activity_summary AFTER UPDATE OF status, starts_at, theme_id, unit_id ON activity
+            FOR EACH ROW WHEN ((OLD.status = 'closed' OR NEW.status = 'closed')
+                               AND (OLD.status IS DISTINCT FROM NEW.status OR OLD.starts_at IS DISTINCT FROM NEW.starts_at
+                                    OR OLD.theme_id IS DISTINCT FROM NEW.theme_id
+                                    OR OLD.unit_id IS DISTINCT FROM NEW.unit_id))
+            EXECUTE FUNCTION rv_activity_summary()""",
+    ]
+
+
+def drop_triggers(conn: Connection) -> None:
+    """Remove the triggers (bulk loaders; call rebuild() and create_triggers() afterwards)."""
+    postgresql = conn.dialect.name == "postgresql"
+    for name in TRIGGERS:
+        if postgresql:
+            table = "activity" if name.startswith("rv_activity") else "attendance"
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def create_triggers(conn: Connection) -> None:
+    """(Re)create the functions and triggers; idempotent."""
+    drop_triggers(conn)
+    for statement in _postgresql_ddl() if conn.dialect.name == "postgresql" else _sqlite_ddl():
+        conn.exec_driver_sql(statement)
+
+
+def rebuild(conn: Connection, *, live_counts: bool = True) -> None:
+    """Derive every activity's live_count (unless the loader wrote it) and all of active_months from scratch."""
+    if live_counts:
+        conn.exec_driver_sql(
+            f"UPDATE activity SET live_count = (SELECT count(*) FROM attendance a WHERE a.activity_id = activity.id"
+            f" AND a.voided_at IS NULL AND a.method IN {LIVE})")
+    for statement in refresh_sql(conn.dialect.name, None):
+        conn.exec_driver_sql(statement)
+
+
+def register(metadata: MetaData) -> None:
+    """Create the triggers whenever the tables are created (create_all)."""
+
+    @event.listens_for(metadata, "after_create")
+    def _after_create(target, connection, **kw):
+        if {"activity", "attendance", "active_months", "unit"} <= set(target.tables):
+            create_triggers(connection)
