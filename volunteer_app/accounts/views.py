@@ -2,19 +2,24 @@
 from __future__ import annotations
 
 import base64
+from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..db import get_session
+from ..errors import error_response
 from ..extensions import limiter
 from ..i18n import is_safe_redirect
 from ..qr import qr_png
 from .auth import User
 from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
 from .paging import page_arg, paginate, wants_fragment
+from .phone import normalise_phone
 from .service import (AccountError, attendance_history, authenticate, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
 from .units import office_scope, unit_choices, unit_label
@@ -25,8 +30,33 @@ bp = Blueprint("accounts", __name__)
 KEPT_ON_LOGIN = ("pending_scan", "pending_invite", "next")
 
 
+def _login_key() -> str:
+    """Phone number and address: guessing one account's password stays limited, while a crowd behind one
+    carrier address (a registration drive) logs in freely. Any spelling of a number counts as that number."""
+    return f"login:{normalise_phone(request.form.get('phone')) or '-'}@{get_remote_address()}"
+
+
+def _limit_message_on_refusal(view):
+    """A limit of this view refused the request: the limit's own translated message on the 429 page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except RateLimitExceeded as exc:
+            window = exc.limit.limit.get_expiry()  # the longest wait; the page says how to go on meanwhile
+            return error_response(429, exc.description, "too_many_attempts", headers={"Retry-After": str(window)})
+
+    return wrapper
+
+
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit("10 per minute; 100 per hour", methods=["POST"])
+@_limit_message_on_refusal
+@limiter.limit("10 per minute; 100 per hour", methods=["POST"], key_func=_login_key, error_message=lambda: _(
+    "Too many attempts to log in with this number. Please wait a minute and try again, or ask your team "
+    "leader for a password reset link."))
+@limiter.limit("300 per minute; 3000 per hour", methods=["POST"], error_message=lambda: _(
+    "Too many logins from this network right now. Please wait a minute and try again."))
 def login():
     """Phone + password login. Anyone."""
     if current_user.is_authenticated:
