@@ -96,6 +96,8 @@ class ImportFileError(DomainError):
         "too_large": _l("The workbook unpacks to more than %(limit)d MB; save it again or split it."),
         "conflict": _l("The database changed while the file was checked (e.g. someone registered). "
                        "Nothing was written; please upload the file again."),
+        "interrupted": _l("The import was interrupted (the server was restarted) and did not finish. "
+                          "Please upload the file again."),
     }
 
 

@@ -15,7 +15,7 @@ from ..db import commit, get_session
 from ..models import ImportJob
 from .forms import ImportForm
 from .importer import COLUMNS, ImportFileError, column_label, inert, row_message, template_rows
-from .jobs import create_job, job_report, start_job
+from .jobs import as_shown, create_job, job_report, start_job, sweep_stale_jobs
 from .views import _office_or_404, bp
 
 REPORT_ON_PAGE = 200
@@ -39,13 +39,14 @@ def import_upload():
         else:
             data = upload.read()
             scope = office_scope(session=session, office=office)
+            sweep_stale_jobs(session=session)  # jobs of a server that stopped; listed below as failed
             job_id = create_job(session=session, kind=form.kind.data, filename=filename, actor_id=office.id)
             # Committed now: the job's thread writes its progress from its own connections.
             commit()
             start_job(current_app._get_current_object(), job_id=job_id, kind=form.kind.data, filename=filename,
                       data=data, actor_id=office.id, scope=scope)
             return redirect(url_for("teams.import_job", job_id=job_id), code=303)
-    jobs = session.exec(_visible_jobs(office).order_by(ImportJob.id.desc()).limit(10)).all()
+    jobs = [as_shown(job) for job in session.exec(_visible_jobs(office).order_by(ImportJob.id.desc()).limit(10))]
     status = 400 if request.method == "POST" else 200
     return render_template("teams/import.html", form=form, jobs=jobs, columns=COLUMNS), status
 
@@ -124,11 +125,12 @@ def _visible_jobs(office):
 
 
 def _job_or_404(job_id: int) -> ImportJob:
+    """The job as shown (a stale one as failed), if this office may see it."""
     office = _office_or_404()
     job = get_session().exec(_visible_jobs(office).where(ImportJob.id == job_id)).first()
     if job is None:
         abort(404)
-    return job
+    return as_shown(job)
 
 
 def _file_error_message(report: dict) -> str | None:

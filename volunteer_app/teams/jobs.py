@@ -4,21 +4,39 @@ Checking the rows reads through a session of its own (no write lock is held, so 
 committed meanwhile and any app server can show it); writing is one transaction. If the database
 changed between the two (someone registered one of the numbers), the unique index refuses the write
 and the job fails with nothing written.
+
+A job lives in a thread of the server that received the upload: if that server stops, the job stops
+with it and would stay "checking" forever. While it runs, the job records when it last reported progress
+(`progress_at` in its report); a job silent for STALE_AFTER is stale. Pages show a stale job as failed
+(GET requests never write); the next upload and `volunteer-app import sweep` mark it failed for good,
+and a thread that was only slow stops at its next progress report.
 """
 from __future__ import annotations
 
 import json
 import threading
+from datetime import datetime, timedelta
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from ..db import get_engine, session_scope
 from ..models import ImportJob, Volunteer, utcnow
 from .importer import REPORT_LIMIT, ImportFileError, ImportResult, read_table, validate_and_write
+
+RUNNING = ("queued", "validating", "writing")
+# Far longer than any phase runs without a progress report (progress every 5,000 rows; writing a
+# 166,000-row roster takes about a minute in one transaction).
+STALE_AFTER = timedelta(minutes=15)
+_INTERRUPTED = json.dumps({"errors": [], "ignored_columns": [], "file_error": {"code": "interrupted", "params": {}}})
+
+
+class _Swept(Exception):
+    """The job was marked failed as stale while its thread was still going: the thread stops."""
 
 
 def create_job(*, session: Session, kind: str, filename: str, actor_id: int | None) -> int:
@@ -45,7 +63,10 @@ def run_job(*, job_id: int, kind: str, filename: str, data: bytes, actor_id: int
     def update(phase: str, done: int, total: int) -> None:
         with session_scope(write=True) as session:
             job = session.get(ImportJob, job_id)
+            if job.status not in RUNNING:
+                raise _Swept
             job.status, job.processed_rows, job.total_rows = phase, done, total
+            job.report = json.dumps({"progress_at": utcnow().isoformat()})
         if progress:
             progress(phase, done, total)
 
@@ -61,6 +82,8 @@ def run_job(*, job_id: int, kind: str, filename: str, data: bytes, actor_id: int
         if progress:
             progress("done", result.total_rows, result.total_rows)
         return result
+    except _Swept:
+        current_app.logger.warning("Import job %s was marked stale while it ran; stopped", job_id)
     except ImportFileError as exc:
         _finish(job_id, file_error=exc)
     except IntegrityError:
@@ -84,6 +107,51 @@ def job_report(job: ImportJob) -> dict:
     report.setdefault("file_error", None)
     report.setdefault("memberships", 0)
     return report
+
+
+def last_progress(job: ImportJob) -> datetime:
+    """When a running job last reported progress; when it was created if it never did."""
+    try:
+        report = json.loads(job.report or "{}")
+        return datetime.fromisoformat(report["progress_at"])
+    except (ValueError, TypeError, KeyError):  # no heartbeat yet (the default "[]"), or a finished report
+        return job.created_at
+
+
+def is_stale(job: ImportJob, *, now: datetime | None = None, after: timedelta = STALE_AFTER) -> bool:
+    """A job that should be running but has not reported progress for `after`: its server stopped."""
+    return job.status in RUNNING and last_progress(job) < (now or utcnow()) - after
+
+
+def as_shown(job: ImportJob, *, now: datetime | None = None) -> ImportJob:
+    """The job as pages show it: a stale job as failed with its reason, in a copy (GET requests never write)."""
+    if not is_stale(job, now=now):
+        return job
+    shown = ImportJob(**job.model_dump())
+    shown.status, shown.report = "failed", _INTERRUPTED
+    return shown
+
+
+def sweep_stale_jobs(*, session: Session, now: datetime | None = None,
+                     after: timedelta = STALE_AFTER) -> list[int]:
+    """Mark stale jobs failed (reason: interrupted); returns their ids.
+
+    Compare-and-set on the report (which holds the heartbeat): a job that reported progress meanwhile is
+    left alone. The caller commits."""
+    now = now or utcnow()
+    swept = []
+    for job in session.exec(select(ImportJob).where(ImportJob.status.in_(RUNNING)).order_by(ImportJob.id)).all():
+        if not is_stale(job, now=now, after=after):
+            continue
+        changed = session.execute(
+            update_rows(ImportJob)
+            .where(ImportJob.id == job.id, ImportJob.status == job.status, ImportJob.report == job.report)
+            .values(status="failed", finished_at=now, report=_INTERRUPTED)
+        ).rowcount
+        session.expire(job)
+        if changed:
+            swept.append(job.id)
+    return swept
 
 
 def _finish(job_id: int, *, result: ImportResult | None = None, file_error: ImportFileError | None = None,
@@ -183,3 +251,14 @@ def _echo_outcome(job_id: int, result: ImportResult | None) -> None:
 
 _import_command("teams")
 _import_command("volunteers")
+
+
+@import_group.command("sweep")
+@click.option("--minutes", type=click.IntRange(min=1), default=int(STALE_AFTER.total_seconds() // 60),
+              show_default=True, help="A running job silent for this long is marked failed.")
+@with_appcontext
+def sweep_command(minutes: int) -> None:
+    """Mark import jobs failed whose server stopped while they ran (e.g. after a restart)."""
+    with session_scope(get_engine()) as session:
+        swept = sweep_stale_jobs(session=session, after=timedelta(minutes=minutes))
+    click.echo(f"Marked {len(swept)} stale import job(s) failed" + (f": {', '.join(map(str, swept))}." if swept else "."))
