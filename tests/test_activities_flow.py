@@ -343,8 +343,11 @@ def test_too_many_attempts_is_refused_and_counted(limited_config, client, auth, 
     good = rotating(activity)
     token = good[:-1] + ("B" if good[-1] != "B" else "C")  # a garbled code, tried again and again
     codes = [client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code
-             for _ in range(31)]
-    assert codes[:30] == [400] * 30 and codes[30] == 429
+             for _ in range(30)]
+    refused = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)})
+    assert codes == [400] * 30 and refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 60  # asked of the limiter only on a refusal
+    assert "X-RateLimit-Remaining" not in refused.headers
     fresh(session)
     assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "too_many_attempts")).one() == 1
     assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "bad_token")).one() == 30

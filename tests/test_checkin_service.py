@@ -17,14 +17,15 @@ from . import factories
 
 
 def assert_counts_true(session, activity_id):
-    """The denormalised counts equal the sum of the non-voided attendances."""
+    """A closed activity's tally equals the sum of its non-voided attendances; an open one's is not kept yet."""
     session.expire_all()
     activity = session.get(Activity, activity_id)
     count, minutes = session.exec(
         select(func.count(Attendance.id), func.coalesce(func.sum(Attendance.credited_minutes), 0))
         .where(Attendance.activity_id == activity_id, Attendance.voided_at.is_(None))
     ).one()
-    assert (activity.attendee_count, activity.total_minutes) == (count, minutes)
+    expected = (count, minutes) if activity.status == "closed" else (0, 0)
+    assert (activity.attendee_count, activity.total_minutes) == expected
 
 
 @pytest.fixture

@@ -45,7 +45,9 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024  # a 166k-row spreadsheet fits; photos are bounded per file
     RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every answer (with Redis they cost two more round trips per request); a 429
+    # still says when to try again (Retry-After, errors.py).
+    RATELIMIT_HEADERS_ENABLED = False
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in each process instead of failing every request
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None

@@ -5,11 +5,19 @@ and write transactions that begin IMMEDIATE, so that two writers queue up instea
 failing with "database is locked" when it upgrades a read lock. Requests with a safe
 method (GET, HEAD, OPTIONS) never write and begin DEFERRED, so reads never wait for writers.
 The same code runs unchanged on PostgreSQL (postgresql+psycopg://...).
+
+"Read first, write late": a POST view marked @reads_first does its reads in a deferred
+transaction (no lock held) and its writes inside `with write_transaction():`, which ends the
+read transaction, waits for its turn (SQLite), begins IMMEDIATE and commits at the end. On a
+hot path this keeps SQLite's single write lock for the few statements that need it.
 """
 from __future__ import annotations
 
+import fcntl
+import os
+import threading
 from contextlib import contextmanager
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
@@ -17,6 +25,7 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+F = TypeVar("F", bound=Callable)
 
 
 def init_app(app: Flask) -> None:
@@ -77,9 +86,68 @@ def get_session() -> Session:
     Unsafe requests (POST, ...) get a session whose transactions begin IMMEDIATE on SQLite.
     """
     if "db_session" not in g:
-        write = not has_request_context() or request.method not in SAFE_METHODS
+        write = not has_request_context() or (request.method not in SAFE_METHODS and not _reads_first_view())
         g.db_session = Session(bind=_bind(get_engine(), write), expire_on_commit=False)
     return g.db_session
+
+
+def reads_first(view: F) -> F:
+    """Mark a POST view whose reads need no lock: its session begins DEFERRED; it writes in write_transaction()."""
+    view.reads_first = True  # type: ignore[attr-defined]
+    return view
+
+
+def _reads_first_view() -> bool:
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return getattr(view, "reads_first", False)
+
+
+@contextmanager
+def write_transaction() -> Iterator[Session]:
+    """The request's writes as one short transaction: committed at the end, rolled back on an error.
+
+    The read transaction so far ends first (its objects stay usable: expire_on_commit is off). On SQLite
+    the write transaction begins IMMEDIATE (a read snapshot is never upgraded, so no "database is locked"),
+    and writers of this process and of other processes on the same file take turns on an OS file lock
+    first: SQLite's own busy handler sleeps 1, 2, 5, 10... ms between tries, so under a burst most of the
+    time would go to sleeping, while a blocking lock hands the turn over at once. The database's lock
+    stays the real guard.
+    """
+    session = get_session()
+    session.commit()
+    engine = get_engine()
+    with _write_turn(engine):
+        if engine.dialect.name == "sqlite":
+            session.bind = engine.execution_options(sqlite_immediate=True)
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+_turns: dict[str, tuple[threading.Lock, int]] = {}
+_turns_guard = threading.Lock()
+
+
+@contextmanager
+def _write_turn(engine: Engine) -> Iterator[None]:
+    """Hold this SQLite file's writer turn (a thread lock plus a flock: flock is per process); no-op elsewhere."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        yield
+        return
+    with _turns_guard:
+        if database not in _turns:
+            _turns[database] = (threading.Lock(), os.open(f"{database}-writers.lock", os.O_CREAT | os.O_RDWR, 0o600))
+        thread_lock, fd = _turns[database]
+    with thread_lock:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 def _bind(engine: Engine, write: bool):

@@ -5,6 +5,7 @@ the message is looked up in the subclass's `messages` table and translated when 
 """
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
@@ -70,6 +71,19 @@ def wants_json() -> bool:
 KEPT_HEADERS = ("Allow", "Retry-After")
 
 
+def retry_after_seconds() -> int:
+    """Seconds until the limit that refused this request lets the next one through (asked only on a refusal)."""
+    from .extensions import limiter
+
+    try:
+        breached = limiter.current_limit
+        if breached is not None:
+            return max(1, int(breached.reset_at - time.time()))
+    except Exception:  # the limiter's storage is unreachable: a minute is the longest window we use
+        current_app.logger.warning("Rate-limit window unavailable for Retry-After", exc_info=True)
+    return 60
+
+
 def error_response(status: int, message: str | None = None, code: str | None = None, headers=None):
     """A translated error page, or JSON for API calls.
 
@@ -122,6 +136,8 @@ def init_app(app: Flask) -> None:
             code = "csrf"
             description = str(_l("The form has expired or was sent from elsewhere. Please reload the page and try again."))
         kept = {name: value for name, value in exc.get_headers() if name in KEPT_HEADERS}
+        if exc.code == 429:
+            kept.setdefault("Retry-After", str(retry_after_seconds()))
         return error_response(exc.code or 500, description, code, headers=kept)
 
     @app.errorhandler(Exception)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy import bindparam, select
 
 from ..db import get_session
 from ..extensions import login_manager
@@ -28,39 +29,55 @@ def init_app(app: Flask) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> "User | None":
-    """Find the logged-in volunteer; an outdated session version logs them out."""
+    """Find the logged-in volunteer; an outdated session version logs them out.
+
+    Runs on every logged-in request, so it reads the few columns it needs with one prebuilt Core
+    statement; the full Volunteer row is loaded only when a view asks for `current_user.volunteer`.
+    """
     try:
         raw_id, raw_version = session_id.split(":", 1)
         volunteer_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    volunteer = get_session().get(Volunteer, volunteer_id)
-    if volunteer is None or not volunteer.is_active or volunteer.deleted_at is not None:
+    if not 0 < volunteer_id < 2**63:
         return None
-    if volunteer.session_version != version:
+    row = get_session().connection().execute(_LOGIN_ROW, {"id": volunteer_id}).first()
+    if row is None or not row.is_active or row.deleted_at is not None or row.session_version != version:
         return None
-    return User(volunteer)
+    return User(row)
+
+
+_v = Volunteer.__table__.c
+_LOGIN_ROW = select(_v.id, _v.name, _v.role, _v.is_active, _v.session_version, _v.deleted_at).where(
+    _v.id == bindparam("id"))
 
 
 class User:
-    """What flask-login needs, wrapped around a Volunteer row."""
+    """What flask-login needs: the logged-in volunteer's id, name, role and session version.
+
+    `volunteer` is the full row (loaded on first use, from the request's session).
+    """
 
     is_authenticated = True
     is_anonymous = False
+    is_active = True  # load_user returns no User for an inactive or deleted account
 
-    def __init__(self, volunteer: Volunteer):
-        self.volunteer = volunteer
-        self.id = volunteer.id
-        self.name = volunteer.name
-        self.role = volunteer.role
+    def __init__(self, row):
+        self.id = row.id
+        self.name = row.name
+        self.role = row.role
+        self.session_version = row.session_version
+        self._volunteer: Volunteer | None = None
 
     @property
-    def is_active(self) -> bool:
-        return self.volunteer.is_active
+    def volunteer(self) -> Volunteer:
+        if self._volunteer is None:
+            self._volunteer = get_session().get(Volunteer, self.id)
+        return self._volunteer
 
     @property
     def is_office(self) -> bool:
-        return self.volunteer.role == "office"
+        return self.role == "office"
 
     def get_id(self) -> str:
-        return f"{self.volunteer.id}:{self.volunteer.session_version}"
+        return f"{self.id}:{self.session_version}"

@@ -7,23 +7,35 @@ Public functions (keyword-only `session`; they only flush; errors are CheckinErr
         method: "self_scan" | "leader_scan" | "leader_manual". geo: (lat, lng, accuracy_m) or None.
         Codes: no_activity, not_open, closed, cancelled, not_started, ended, not_member, not_leader,
         bad_method, already_checked_in (params: time), voided.
-        = apply_check_in(session=, attendance=plan_check_in(same arguments)): the reads, then the write.
+        = read_gate + plan_check_in + apply_check_in, which a view may call itself to read first and
+        write late (checkin/views.py scan_post, db.write_transaction):
+    read_gate(*, session, activity_id, volunteer_id, recorded_by_id=None) -> Row | None   (one query)
+    plan_check_in(*, gate, volunteer_id, method, recorded_by_id=None, at=None, device_hash=None, geo=None) -> dict
+        (every rule, no database access; the row to insert)
+    apply_check_in(*, session, planned) -> int   (the insert and the counter; the new attendance's id)
     check_out(*, session, activity_id, volunteer_id, at=None, recorded_by_id=None) -> Attendance
         Codes: no_activity, not_open, closed, cancelled, not_checked_in, already_checked_out (params: time),
         voided, bad_time.
     activity_for_token(*, session, token, secret_key, scanned_at, expected_activity_id=None) -> Activity
         Codes: bad_token, token_expired, token_future, not_started, ended, wrong_activity.
+    gate_for_token(*, session, token, secret_key, scanned_at, volunteer_id, expected_activity_id=None) -> Row
+        The same checks; returns read_gate's row (for plan_check_in).
     attendance_of(*, session, activity_id, volunteer_id) -> Attendance | None
     credited_minutes(checked_in_at, checked_out_at, starts_at, ends_at) -> int
     geo_status(activity, geo) -> tuple[str | None, int | None]
     record_refusal(*, session, code, activity_id=None, volunteer_id=None) -> None
 
-Never double-counted: the unique (activity_id, volunteer_id) constraint is the guard. The insert runs in a
-SAVEPOINT; when a concurrent request won, the IntegrityError is caught and answered "already checked in at
-09:02". The activity's denormalised counters are changed by relative UPDATEs guarded by `status = 'open'`:
-on PostgreSQL that row update also serialises a check-in against a concurrent close (the loser re-reads the
-status and is refused), so attendee_count and total_minutes always equal the sum of the non-voided
-attendances; on SQLite every write transaction is already serial (BEGIN IMMEDIATE).
+Never double-counted: the unique (activity_id, volunteer_id) constraint is the guard. A check-in is one
+statement, INSERT ... SELECT ... ON CONFLICT DO NOTHING, that writes only while the activity is open: when
+the person is already in (or a concurrent request won), nothing is written and the answer is "already checked
+in at 09:02". On PostgreSQL the check-in and the check-out hold a share lock on the activity row, so a
+concurrent close (which updates that row first) is serialised with them; on SQLite every write transaction is
+serial anyway (BEGIN IMMEDIATE).
+
+Check-in and check-out do not touch the activity's attendee_count and total_minutes: those are the activity's
+closed tally, computed from its attendances when it closes (activities/service.py close_activity) and kept
+equal to them by every correction afterwards. While it is open, the live count is counted from its
+attendances (activities/service.py live_count). So a crowd checking in at once does not queue on one row.
 
 Refused scans are counted in ScanRefusal. GET /c/<token> never writes to the database: a refusal found on
 the GET is reported by the page itself (static/checkin.js POSTs it to /c/<token>/refusal, where the server
@@ -39,9 +51,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, insert, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy import Row, bindparam, exists, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from ..errors import DomainError
@@ -49,8 +61,6 @@ from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
 from . import tokens
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
-_INSERT_COLUMNS = ("activity_id", "volunteer_id", "checked_in_at", "checkout_auto", "credited_minutes", "method",
-                   "recorded_by_id", "created_at", "device_hash", "geo_status", "geo_accuracy_m")
 # An open activity accepts check-ins from this long before its start (people come early).
 EARLY_MARGIN_SECONDS = 60 * 60
 # ...and until this long after its end, if the leader has not closed it yet.
@@ -94,86 +104,82 @@ def check_in(
     device_hash: str | None = None,
     geo: tuple | None = None,
 ) -> Attendance:
-    """Check a volunteer in to an open activity, exactly once (plan_check_in, then apply_check_in)."""
-    attendance = plan_check_in(session=session, activity_id=activity_id, volunteer_id=volunteer_id, method=method,
-                               recorded_by_id=recorded_by_id, at=at, device_hash=device_hash, geo=geo)
-    return apply_check_in(session=session, attendance=attendance)
+    """Check a volunteer in to an open activity, exactly once: read_gate, plan_check_in, apply_check_in."""
+    gate = read_gate(session=session, activity_id=activity_id, volunteer_id=volunteer_id, recorded_by_id=recorded_by_id)
+    planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method=method, recorded_by_id=recorded_by_id, at=at,
+                            device_hash=device_hash, geo=geo)
+    return session.get(Attendance, apply_check_in(session=session, planned=planned))
+
+
+def read_gate(*, session: Session, activity_id: int, volunteer_id: int, recorded_by_id: int | None = None) -> Row | None:
+    """What a check-in needs to know, in one query: the activity's window, status, fence and secret, whether
+    the volunteer is an active member of its team, and whether the recorder is an active leader of it."""
+    params = {"activity_id": activity_id, "volunteer_id": volunteer_id, "recorded_by_id": recorded_by_id}
+    return session.connection().execute(_GATE, params).first()
 
 
 def plan_check_in(
     *,
-    session: Session,
-    activity_id: int,
+    gate: Row | None,
     volunteer_id: int,
     method: str,
     recorded_by_id: int | None = None,
     at: datetime | None = None,
     device_hash: str | None = None,
     geo: tuple | None = None,
-) -> Attendance:
-    """Every check that only reads: the unsaved Attendance that apply_check_in will write.
+) -> dict:
+    """Every rule of a check-in, judged on a gate row (read_gate): the attendance row apply_check_in will write.
 
-    The check-in view ends its read transaction between the two calls, so that on SQLite the write
-    transaction (and its lock) lasts only for the two statements of apply_check_in.
+    No database access: a view can read the gate in a read transaction and write in a short second one.
     """
     at = at or utcnow()
     if method not in SELF_AND_LEADER_METHODS:
         raise CheckinError("bad_method")
-    activity = session.get(Activity, activity_id)
-    if activity is None:
+    if gate is None:
         raise CheckinError("no_activity")
-    _require_open(activity, at)
-    if method != "self_scan" and (recorded_by_id is None or not is_leader(session, activity.team_id, recorded_by_id)):
+    _require_open(gate, at)
+    if method != "self_scan" and (recorded_by_id is None or not gate.recorder_leads):
         raise CheckinError("not_leader")
-    if activity.members_only and not is_member(session, activity.team_id, volunteer_id):
+    if gate.members_only and not gate.is_member:
         raise CheckinError("not_member")
     # No look-up of an existing attendance here: the unique constraint answers repeats in apply_check_in,
     # which saves a query on the common path (a new attendance).
-    status, accuracy = geo_status(activity, geo)
-    now = utcnow()
-    return Attendance(
-        activity_id=activity_id,
-        volunteer_id=volunteer_id,
-        checked_in_at=at,
-        method=method,
-        recorded_by_id=recorded_by_id if method != "self_scan" else volunteer_id,
-        created_at=min(at, now),
-        device_hash=device_hash,
-        geo_status=status,
-        geo_accuracy_m=accuracy,
-    )
+    status, accuracy = geo_status(gate, geo)
+    return {
+        "activity_id": gate.id,
+        "volunteer_id": volunteer_id,
+        "checked_in_at": at,
+        "checkout_auto": False,
+        "credited_minutes": 0,
+        "method": method,
+        "recorded_by_id": recorded_by_id if method != "self_scan" else volunteer_id,
+        "created_at": min(at, utcnow()),
+        "device_hash": device_hash,
+        "geo_status": status,
+        "geo_accuracy_m": accuracy,
+    }
 
 
-def apply_check_in(*, session: Session, attendance: Attendance) -> Attendance:
-    """Write a planned attendance: the counter update (guarded by status = 'open') and the insert.
+def apply_check_in(*, session: Session, planned: dict) -> int:
+    """Write a planned attendance, if its activity is still open; the new attendance's id.
 
-    The first statement is a write, so a SQLite transaction begun here takes the write lock at once
-    and never has to upgrade a read snapshot. A concurrent duplicate hits the unique constraint.
+    One statement, INSERT ... SELECT ... ON CONFLICT DO NOTHING: the row is written only while the activity's
+    status is 'open' and only if the person is not in yet (the unique constraint, also against a concurrent
+    request). Otherwise nothing is written and the answer says why ("already checked in at 09:02", closed...).
+    On PostgreSQL the SELECT takes a share lock on the activity row, so a concurrent close either waits for
+    this check-in (and then checks it out and counts it) or makes it wait and refuse. The activity's counters
+    are not touched: they are its closed tally, set when it closes (no hot row for a crowd to queue on).
     """
-    activity_id, volunteer_id = attendance.activity_id, attendance.volunteer_id
-    try:
-        with session.begin_nested():
-            # Prebuilt Core statements on the session's connection: building and ORM-compiling a statement
-            # per request costs more than running it on this hot path.
-            connection = session.connection()
-            bumped = connection.execute(_BUMP_ATTENDEES, {"activity_id": activity_id}).rowcount
-            if not bumped:
-                status = session.exec(select(Activity.status).where(Activity.id == activity_id)).first()
-                raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
-            values = {c: getattr(attendance, c) for c in _INSERT_COLUMNS}
-            attendance.id = connection.execute(_INSERT_ATTENDANCE, values).inserted_primary_key[0]
-    except IntegrityError:
-        # A concurrent request checked the same person in first: answer with its time.
-        existing = attendance_of(session=session, activity_id=activity_id, volunteer_id=volunteer_id)
-        if existing is None:
-            raise
+    connection = session.connection()
+    insert_new = _INSERT_NEW["postgresql" if connection.dialect.name == "postgresql" else "sqlite"]
+    attendance_id = connection.execute(insert_new, planned).scalar()
+    if attendance_id is not None:
+        return attendance_id
+    existing = attendance_of(session=session, activity_id=planned["activity_id"], volunteer_id=planned["volunteer_id"])
+    if existing is not None:
         _raise_existing(existing)
-    make_transient_to_detached(attendance)  # the row exists: make the object a normal persistent one
-    session.add(attendance)
-    activity = session.get(Activity, activity_id)
-    if activity is not None:
-        session.expire(activity, ["attendee_count"])
-    return attendance
+    status = connection.execute(_ACTIVITY_STATUS, {"activity_id": planned["activity_id"]}).scalar()
+    raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
 
 
 def check_out(
@@ -186,7 +192,9 @@ def check_out(
 ) -> Attendance:
     """Check a volunteer out and credit the minutes inside the activity window."""
     at = at or utcnow()
-    activity = session.get(Activity, activity_id)
+    # A share lock on the activity row (PostgreSQL; SQLite writers are serial anyway): a concurrent close
+    # waits for this check-out, or this check-out waits for the close and is refused.
+    activity = session.get(Activity, activity_id, with_for_update={"read": True})
     if activity is None:
         raise CheckinError("no_activity")
     if activity.status != "open":
@@ -204,25 +212,14 @@ def check_out(
     if at < attendance.checked_in_at:
         raise CheckinError("bad_time")
     minutes = credited_minutes(attendance.checked_in_at, at, activity.starts_at, activity.ends_at)
-    with session.begin_nested():
-        done = session.execute(
-            update(Attendance)
-            .where(Attendance.id == attendance.id, Attendance.checked_out_at.is_(None), Attendance.voided_at.is_(None))
-            .values(checked_out_at=at, credited_minutes=minutes)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if done:
-            done = session.execute(
-                update(Activity)
-                .where(Activity.id == activity_id, Activity.status == "open")
-                .values(total_minutes=Activity.total_minutes + minutes)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if not done:
-                raise CheckinError("closed")
+    done = session.execute(
+        update(Attendance)
+        .where(Attendance.id == attendance.id, Attendance.checked_out_at.is_(None), Attendance.voided_at.is_(None))
+        .values(checked_out_at=at, credited_minutes=minutes)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     session.expire(attendance)
-    session.expire(activity, ["total_minutes"])
-    if not done:
+    if not done:  # a concurrent request checked out first
         session.refresh(attendance)
         raise CheckinError("already_checked_out", time=_hhmm(attendance.checked_out_at or at))
     return attendance
@@ -239,6 +236,29 @@ def activity_for_token(
     """The activity a genuine, current token points to (TokenError / CheckinError otherwise)."""
     parsed = tokens.parse_activity_token(token)
     activity = session.get(Activity, parsed.activity_id)
+    _check_token(parsed, activity, secret_key=secret_key, scanned_at=scanned_at,
+                 expected_activity_id=expected_activity_id)
+    return activity
+
+
+def gate_for_token(
+    *,
+    session: Session,
+    token: str,
+    secret_key: str,
+    scanned_at: datetime,
+    volunteer_id: int,
+    expected_activity_id: int | None = None,
+) -> Row:
+    """Like activity_for_token, but the gate row of read_gate (one query; the check-in POST's read)."""
+    parsed = tokens.parse_activity_token(token)
+    gate = read_gate(session=session, activity_id=parsed.activity_id, volunteer_id=volunteer_id)
+    _check_token(parsed, gate, secret_key=secret_key, scanned_at=scanned_at,
+                 expected_activity_id=expected_activity_id)
+    return gate
+
+
+def _check_token(parsed, activity, *, secret_key: str, scanned_at: datetime, expected_activity_id: int | None) -> None:
     if activity is None:
         raise tokens.TokenError("bad_token")
     tokens.verify_activity_token(
@@ -251,7 +271,6 @@ def activity_for_token(
     )
     if expected_activity_id is not None and expected_activity_id != activity.id:
         raise CheckinError("wrong_activity")
-    return activity
 
 
 def attendance_of(*, session: Session, activity_id: int, volunteer_id: int) -> Attendance | None:
@@ -303,7 +322,7 @@ def record_refusal(*, session: Session, code: str, activity_id: int | None = Non
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _require_open(activity: Activity, at: datetime) -> None:
+def _require_open(activity, at: datetime) -> None:
     if activity.status != "open":
         raise CheckinError({"scheduled": "not_open"}.get(activity.status, activity.status))
     if (activity.starts_at - at).total_seconds() > EARLY_MARGIN_SECONDS:
@@ -330,16 +349,30 @@ def is_leader(session: Session, team_id: int, volunteer_id: int) -> bool:
     return session.connection().execute(_ACTIVE_LEADER, params).first() is not None
 
 
-_member_where = (Membership.team_id == bindparam("team_id"), Membership.volunteer_id == bindparam("volunteer_id"),
-                 Membership.status == "active")
-_ACTIVE_MEMBER = select(Membership.id).where(*_member_where).limit(1)
-_ACTIVE_LEADER = select(Membership.id).where(*_member_where, Membership.role == "leader").limit(1)
-_BUMP_ATTENDEES = (
-    update(Activity.__table__)
-    .where(Activity.__table__.c.id == bindparam("activity_id"), Activity.__table__.c.status == "open")
-    .values(attendee_count=Activity.__table__.c.attendee_count + 1)
-)
-_INSERT_ATTENDANCE = insert(Attendance.__table__)
+_m = Membership.__table__.c
+_a = Activity.__table__.c
+_member_where = (_m.team_id == bindparam("team_id"), _m.volunteer_id == bindparam("volunteer_id"), _m.status == "active")
+_ACTIVE_MEMBER = select(_m.id).where(*_member_where).limit(1)
+_ACTIVE_LEADER = select(_m.id).where(*_member_where, _m.role == "leader").limit(1)
+_GATE = select(
+    _a.id, _a.team_id, _a.status, _a.starts_at, _a.ends_at, _a.members_only, _a.lat, _a.lng, _a.radius_m, _a.secret,
+    exists().where(_m.team_id == _a.team_id, _m.volunteer_id == bindparam("volunteer_id"),
+                   _m.status == "active").label("is_member"),
+    exists().where(_m.team_id == _a.team_id, _m.volunteer_id == bindparam("recorded_by_id"), _m.status == "active",
+                   _m.role == "leader").label("recorder_leads"),
+).where(_a.id == bindparam("activity_id"))
+_ACTIVITY_STATUS = select(_a.status).where(_a.id == bindparam("activity_id"))
+_t = Attendance.__table__
+_NEW_ROW = ("activity_id", "volunteer_id", "checked_in_at", "checkout_auto", "credited_minutes", "method",
+            "recorded_by_id", "created_at", "device_hash", "geo_status", "geo_accuracy_m")
+_OPEN_ACTIVITY_ROW = select(_a.id, *(bindparam(c, type_=_t.c[c].type) for c in _NEW_ROW[1:])).where(
+    _a.id == bindparam("activity_id"), _a.status == "open")
+_INSERT_NEW = {
+    name: dialect_insert(_t).from_select(_NEW_ROW, select_)
+    .on_conflict_do_nothing(index_elements=[_t.c.activity_id, _t.c.volunteer_id]).returning(_t.c.id)
+    for name, dialect_insert, select_ in (("sqlite", sqlite_insert, _OPEN_ACTIVITY_ROW),
+                                          ("postgresql", postgresql_insert, _OPEN_ACTIVITY_ROW.with_for_update(read=True)))
+}
 
 
 def _hhmm(value: datetime) -> str:

@@ -6,23 +6,19 @@ by the moment of the scan. Refusals are counted as described in checkin/service.
 """
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import hmac
-import os
 import secrets
-import threading
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlmodel import Session, select
+from sqlmodel import select
 
-from ..db import commit, get_engine, get_session
-from ..errors import DomainError
+from ..db import get_session, reads_first, write_transaction
+from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
 from . import service, tokens
@@ -46,12 +42,10 @@ def _scan_key() -> str:
 
 def _count_breach(_limit) -> Response:
     """Too many attempts is a refusal too: count it and answer with the translated page."""
-    session = get_session()
-    session.rollback()
-    _begin_write(session)
-    service.record_refusal(session=session, code="too_many_attempts",
-                           volunteer_id=current_user.id if current_user.is_authenticated else None)
-    commit()
+    get_session().rollback()
+    with write_transaction() as session:
+        service.record_refusal(session=session, code="too_many_attempts",
+                               volunteer_id=current_user.id if current_user.is_authenticated else None)
     return _refusal_page("too_many_attempts", _("Too many attempts. Please wait a minute and try again."), None)
 
 
@@ -90,11 +84,16 @@ def scan(token: str):
 
 
 @bp.post("/c/<token>")
+@reads_first
 @login_required
 # Keyed on the person, not the address: on a day of action thousands of phones share one carrier NAT address.
 @limiter.limit("30 per minute", key_func=_scan_key, on_breach=_count_breach)
 def scan_post(token: str):
-    """Do what the button said: check in or check out (CSRF-protected)."""
+    """Do what the button said: check in or check out (CSRF-protected).
+
+    The hot path of a day of action: the reads (login, token, activity and membership: one query) run
+    without a lock, and only the insert and the counter update run in a short write transaction.
+    """
     session = get_session()
     action = request.form.get("action", "")
     try:
@@ -104,21 +103,19 @@ def scan_post(token: str):
     scanned_at = _scan_time(token, remember=False)
     activity_id = None
     try:
-        activity = service.activity_for_token(session=session, token=token,
-                                              secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at,
-                                              expected_activity_id=expected)
-        activity_id = activity.id
+        gate = service.gate_for_token(session=session, token=token, secret_key=current_app.config["SECRET_KEY"],
+                                      scanned_at=scanned_at, volunteer_id=current_user.id,
+                                      expected_activity_id=expected)
+        activity_id = gate.id
         if action == "out":
-            _begin_write(session)
-            service.check_out(session=session, activity_id=activity.id, volunteer_id=current_user.id)
+            with write_transaction() as session:
+                service.check_out(session=session, activity_id=activity_id, volunteer_id=current_user.id)
             flash(_("You are checked out. Thank you for your service!"), "success")
         else:
-            planned = service.plan_check_in(session=session, activity_id=activity.id, volunteer_id=current_user.id,
-                                            method="self_scan", device_hash=_device_hash(), geo=_geo_from_form())
-            with _write_turn():
-                _begin_write(session)
-                service.apply_check_in(session=session, attendance=planned)
-                commit()
+            planned = service.plan_check_in(gate=gate, volunteer_id=current_user.id, method="self_scan",
+                                            device_hash=_device_hash(), geo=_geo_from_form())
+            with write_transaction() as session:
+                service.apply_check_in(session=session, planned=planned)
     except service.CheckinError as exc:
         if exc.code in ("already_checked_in", "already_checked_out"):
             flash(exc.message, "info")
@@ -127,7 +124,7 @@ def scan_post(token: str):
     except DomainError as exc:
         return _refuse_and_count(exc, token, activity_id)
     http_session.pop(PENDING_KEY, None)
-    return redirect(url_for("checkin.result", activity_id=activity.id), code=303)
+    return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
 
 
 @bp.post("/c/<token>/refusal")
@@ -227,63 +224,6 @@ def volunteer_code_post(token: str):
     return redirect(url_for("checkin.volunteer_code", token=token), code=303)
 
 
-# --- the check-in POST's two transactions ---------------------------------------------------
-
-
-@bp.record_once
-def _install_read_first_session(state) -> None:
-    """Run before every other before_request hook (the rate limiter and login already read the database)."""
-    state.app.before_request_funcs.setdefault(None, []).insert(0, _read_first_session)
-
-
-def _read_first_session() -> None:
-    """The check-in POST reads in a plain (deferred) transaction and writes in a second, short one.
-
-    Every other POST holds SQLite's write lock from its first query (db.py, BEGIN IMMEDIATE). The
-    check-in POST is the hot path of a day of action: its reads (login, token, membership, existing
-    attendance) need no lock, so only the counter update and the insert hold it (see _begin_write).
-    """
-    if request.endpoint == "checkin.scan_post" and "db_session" not in g:
-        g.db_session = Session(bind=get_engine(), expire_on_commit=False)
-
-
-_turns: dict[str, tuple[threading.Lock, int]] = {}
-_turns_guard = threading.Lock()
-
-
-@contextmanager
-def _write_turn():
-    """On SQLite, check-in writers queue on an OS file lock instead of polling SQLite's busy handler.
-
-    SQLite's busy handler sleeps 1, 2, 5, 10... ms between tries, so under a burst most of the time goes
-    to sleeping; a blocking flock (plus a thread lock: flock is per process) hands the turn over at once.
-    The database's own lock stays the real guard; other writers of the app are unaffected.
-    """
-    engine = get_engine()
-    database = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not database or database == ":memory:":
-        yield
-        return
-    with _turns_guard:
-        if database not in _turns:
-            _turns[database] = (threading.Lock(), os.open(f"{database}-checkin.lock", os.O_CREAT | os.O_RDWR, 0o600))
-        thread_lock, fd = _turns[database]
-    with thread_lock:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-
-
-def _begin_write(session: Session) -> None:
-    """End the read transaction; the next one begins IMMEDIATE on SQLite (a read snapshot is never upgraded)."""
-    session.commit()
-    engine = get_engine()
-    if engine.dialect.name == "sqlite":
-        session.bind = engine.execution_options(sqlite_immediate=True)
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -321,16 +261,15 @@ def _state(attendance: Attendance | None) -> str:
 def _refusal_page(code: str, message: str, token: str | None):
     status = REFUSAL_STATUS.get(code, 409)
     report = url_for("checkin.report_refusal", token=token) if token and request.method == "GET" else None
-    return render_template("checkin/refused.html", code=code, message=message, report_url=report), status
+    headers = {"Retry-After": str(retry_after_seconds())} if status == 429 else {}
+    return render_template("checkin/refused.html", code=code, message=message, report_url=report), status, headers
 
 
 def _refuse_and_count(exc: DomainError, token: str, activity_id: int | None):
     """Answer a refused POST and count it (nothing else of the request is kept)."""
-    session = get_session()
-    session.rollback()
-    _begin_write(session)
-    service.record_refusal(session=session, code=exc.code, activity_id=activity_id, volunteer_id=current_user.id)
-    commit()
+    get_session().rollback()
+    with write_transaction() as session:
+        service.record_refusal(session=session, code=exc.code, activity_id=activity_id, volunteer_id=current_user.id)
     return _refusal_page(exc.code, exc.message, token)
 
 
