@@ -6,8 +6,8 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import (BooleanField, DateField, DateTimeLocalField, FloatField, IntegerField, RadioField, SelectField,
-                     StringField, TextAreaField, TimeField)
+from wtforms import (BooleanField, DateField, DateTimeLocalField, FloatField, IntegerField, RadioField, SelectChoice,
+                     SelectField, StringField, TextAreaField, TimeField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -48,8 +48,8 @@ class ActivityForm(FlaskForm):
         render_kw={"inputmode": "numeric"})
     members_only = BooleanField(_l("Only members of the team may check in"), default=True)
     qr_mode = RadioField(_l("Check-in code"), choices=[
-        ("rotating", _l("Rotating code on my phone (changes every 15 seconds)")),
-        ("poster", _l("Printed poster (valid only during the activity)")),
+        SelectChoice("rotating", _l("Rotating code on my phone (changes every 15 seconds)")),
+        SelectChoice("poster", _l("Printed poster (valid only during the activity)")),
     ], default="rotating", validators=[InputRequired(_l("Choose how volunteers check in."))])
     lat = FloatField(_l("Latitude of the meeting point (optional)"), validators=[
         Optional(), _finite, NumberRange(min=-90, max=90, message=_l("Between -90 and 90."))])

@@ -15,6 +15,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import or_
 from sqlmodel import select
+from wtforms import SelectChoice
 
 from ..checkin import service as checkin
 from ..checkin import tokens
@@ -485,10 +486,10 @@ def _form_error(form, exc: DomainError) -> None:
         form.form_errors.append(exc.message)
 
 
-def _theme_choices() -> list[tuple[int, str]]:
+def _theme_choices() -> list[SelectChoice]:
     from ..i18n import theme_name
 
-    return [(t.id, theme_name(t)) for t in service.themes(session=get_session())]
+    return [SelectChoice(t.id, theme_name(t)) for t in service.themes(session=get_session())]
 
 
 def _activity_fields(form: ActivityForm) -> dict:
@@ -555,10 +556,11 @@ def _team_members(team_id: int) -> list[Volunteer]:
     ).all())
 
 
-def _member_choices(activity: Activity, exclude: set[int]) -> list[tuple[int, str]]:
+def _member_choices(activity: Activity, exclude: set[int]) -> list[SelectChoice]:
     from ..accounts.phone import mask_phone
 
-    return [(v.id, f"{v.name} {mask_phone(v.phone)}") for v in _team_members(activity.team_id) if v.id not in exclude]
+    return [SelectChoice(v.id, f"{v.name} {mask_phone(v.phone)}") for v in _team_members(activity.team_id)
+            if v.id not in exclude]
 
 
 def _picked_attendees(members: list[Volunteer]) -> tuple[dict[int, int], list[str]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..accounts.forms import mainland_mobile
@@ -27,19 +27,21 @@ class TeamApplyForm(TeamDetailsMixin, FlaskForm):
 
     def __init__(self, *args, unit_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.unit.choices = [("", str(_l("Choose a unit")))] + [(str(i), label) for i, label in unit_choices]
+        self.unit.choices = [SelectChoice("", str(_l("Choose a unit")))] + [
+            SelectChoice(str(i), label) for i, label in unit_choices]
 
 
 class TeamEditForm(TeamDetailsMixin, FlaskForm):
     join_policy = SelectField(_l("How people join"), validate_choice=False, choices=[
-        ("approve", _l("A leader approves each request")),
-        ("auto", _l("Anyone with the invite joins at once")),
+        SelectChoice("approve", _l("A leader approves each request")),
+        SelectChoice("auto", _l("Anyone with the invite joins at once")),
     ])
 
 
 class InviteForm(FlaskForm):
     valid_days = SelectField(_l("The new invite is valid for"), coerce=int, choices=[
-        (0, _l("no time limit")), (1, _l("1 day")), (7, _l("7 days")), (30, _l("30 days")),
+        SelectChoice(0, _l("no time limit")), SelectChoice(1, _l("1 day")), SelectChoice(7, _l("7 days")),
+        SelectChoice(30, _l("30 days")),
     ])
 
 
@@ -51,7 +53,7 @@ class ReasonForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     kind = SelectField(_l("What the file contains"), validate_choice=False, choices=[
-        ("volunteers", _l("Volunteers")), ("teams", _l("Teams")),
+        SelectChoice("volunteers", _l("Volunteers")), SelectChoice("teams", _l("Teams")),
     ])
     file = FileField(_l("Spreadsheet (.xlsx or .csv)"), validators=[FileRequired(_l("Choose a file."))],
                      render_kw={"accept": ".xlsx,.csv"})
