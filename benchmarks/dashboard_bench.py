@@ -35,7 +35,7 @@ from volunteer_app import create_app  # noqa: E402
 from volunteer_app.models import (  # noqa: E402
     Activity, Attendance, Membership, Team, Theme, Unit, Volunteer,
 )
-from volunteer_app.reports import cache  # noqa: E402
+from volunteer_app.reports import cache, summary  # noqa: E402
 from volunteer_app.schema import ensure_reference_data  # noqa: E402
 
 SHANGHAI = timezone(timedelta(hours=8))
@@ -56,6 +56,7 @@ def generate(url: str, *, volunteers: int = 166_000, teams: int = 660, activitie
         session.commit()
         theme_ids = [t.id for t in session.exec(select(Theme).order_by(Theme.sort_order))]
     with engine.begin() as conn:
+        summary.drop_triggers(conn)  # built in one statement at the end, as seed-demo does
         units, communities = [], []
         next_id = 1
         for d in range(10):
@@ -152,6 +153,8 @@ def generate(url: str, *, volunteers: int = 166_000, teams: int = 660, activitie
         if act_batch:
             conn.execute(insert(Activity), act_batch)
             conn.execute(insert(Attendance), att_batch)
+        summary.rebuild(conn)
+        summary.create_triggers(conn)
         if engine.dialect.name == "postgresql":
             for table in ("unit", "team", "volunteer", "activity", "attendance", "membership"):
                 conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Index,
     LargeBinary,
+    PrimaryKeyConstraint,
     Text,
     UniqueConstraint,
 )
@@ -184,7 +185,8 @@ class Activity(SQLModel, table=True):
     # Denormalised from attendances (voided ones excluded), for fast tallies.
     attendee_count: int = Field(default=0)
     total_minutes: int = Field(default=0)
-    # Of those, recorded live (self scan, leader scan); kept by database triggers (reports/summary.py).
+    # Of those, recorded live (self scan, leader scan): counted at close and kept while closed, by database
+    # triggers (reports/summary.py); not kept while the activity is open.
     live_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
@@ -231,12 +233,18 @@ class ActiveMonths(SQLModel, table=True):
     """
 
     __tablename__ = "active_months"
-    __table_args__ = (Index("ix_active_months_volunteer", "volunteer_id"), {"sqlite_with_rowid": False})
+    __table_args__ = (
+        # Counting a scope's rows reads the key alone: on SQLite the table is its key (WITHOUT ROWID), on
+        # PostgreSQL the key includes `months` (an index-only scan).
+        PrimaryKeyConstraint("scope", "scope_id", "era", "volunteer_id", postgresql_include=["months"]),
+        Index("ix_active_months_volunteer", "volunteer_id"),
+        {"sqlite_with_rowid": False},
+    )
 
-    scope: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    scope_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    era: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    volunteer_id: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    scope: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
+    scope_id: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
+    era: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
+    volunteer_id: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
     months: int = Field(sa_type=BigInteger)
 
 

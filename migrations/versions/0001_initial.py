@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 11:02:18.191792
+Create Date: 2026-11-26 11:19:42.889498
 """
 from typing import Sequence, Union
 

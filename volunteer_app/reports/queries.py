@@ -100,7 +100,7 @@ def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, vers
     return Dashboard(
         head=head,
         themes=by_theme(session=session, f=f, language=language, groups=groups),
-        months=by_month(session=session, f=f),
+        months=by_month(session=session, f=f, groups=groups),
         units=by_unit(session=session, f=f, methods=methods, groups=groups),
         teams=teams,
         top_teams=top,
@@ -154,32 +154,61 @@ def cached_headline(*, session: Session, f: ReportFilter) -> Headline:
     return cache.remember("headline", cache.filter_key(f), version, lambda: headline(session=session, f=f))
 
 
-def headline(*, session: Session, f: ReportFilter, groups: list | None = None) -> Headline:
+def headline(*, session: Session, f: ReportFilter, groups: Groups | None = None) -> Headline:
     """Registered and active volunteers, active teams, 场次, 人次, 人数 and hours for a filter."""
     if groups is None:
         groups = activity_groups(session=session, f=f)
-    activities = sum(row[3] for row in groups)
-    attendances = sum(row[4] for row in groups)
-    minutes = sum(row[5] for row in groups)
-    teams = len({row[0] for row in groups})
+    activities = sum(row[2] for row in groups.month_themes)
+    attendances = sum(row[3] for row in groups.month_themes)
+    minutes = sum(row[4] for row in groups.month_themes)
+    teams = len({row[0] for row in groups.teams})
     distinct = filtered_volunteers(session=session, f=f)
     active = distinct if f.theme is None else filtered_volunteers(session=session, f=f, with_theme=False)
     return Headline(registered_volunteers(session=session, f=f), active, teams, activities, attendances, distinct,
                     minutes)
 
 
-def activity_groups(*, session: Session, f: ReportFilter) -> list[tuple[int, int, int, int, int, int, int]]:
-    """(team, unit, theme, 场次, 人次, minutes, live) of the filtered activities, one row per combination.
+@dataclass(frozen=True)
+class Groups:
+    """The filtered activities summed two ways; every figure of the dashboard but 人数 is a sum of these."""
 
-    One pass over the covering index ix_activity_tally; every breakdown but the monthly one is a sum of these.
-    """
-    return [(team, unit, theme, int(count), int(attendances or 0), int(minutes or 0), int(live or 0))
-            for team, unit, theme, count, attendances, minutes, live in session.exec(
-                select(Activity.team_id, Activity.unit_id, Activity.theme_id, func.count(Activity.id),
-                       func.sum(Activity.attendee_count), func.sum(Activity.total_minutes),
-                       func.sum(Activity.live_count))
-                .where(*activity_conditions(f))
-                .group_by(Activity.team_id, Activity.unit_id, Activity.theme_id))]
+    teams: list[tuple[int, int, int, int, int, int]]  # (team, unit, 场次, 人次, minutes, live)
+    month_themes: list[tuple[str, int, int, int, int]]  # ('YYYY-MM', theme, 场次, 人次, minutes)
+
+
+def activity_groups(*, session: Session, f: ReportFilter) -> Groups:
+    """Two passes over the covering index ix_activity_tally: by (team, unit), and by theme within each local
+    month (one index range per month: small sorts, and no time-zone arithmetic per row)."""
+    teams = [(team, unit, int(count), int(attendances or 0), int(minutes or 0), int(live or 0))
+             for team, unit, count, attendances, minutes, live in session.exec(
+                 select(Activity.team_id, Activity.unit_id, func.count(Activity.id),
+                        func.sum(Activity.attendee_count), func.sum(Activity.total_minutes),
+                        func.sum(Activity.live_count))
+                 .where(*activity_conditions(f))
+                 .group_by(Activity.team_id, Activity.unit_id))]
+    parts = []
+    for key, first, last in _months(f):
+        parts.append(select(literal(key).label("month"), Activity.theme_id, func.count(Activity.id),
+                            func.sum(Activity.attendee_count), func.sum(Activity.total_minutes))
+                     .where(*activity_conditions(replace(f, start=first, end=last)))
+                     .group_by(Activity.theme_id))
+    month_themes = [(key, theme, int(count), int(attendances or 0), int(minutes or 0))
+                    for key, theme, count, attendances, minutes in session.exec(
+                        union_all(*parts) if len(parts) > 1 else parts[0])]
+    return Groups(teams, month_themes)
+
+
+def _months(f: ReportFilter) -> list[tuple[str, date, date]]:
+    """('YYYY-MM', first day, last day) of each local month of the range, clipped to the range."""
+    months = []
+    month = f.start.year * 12 + f.start.month - 1
+    while month <= f.end.year * 12 + f.end.month - 1:
+        first = date(month // 12, month % 12 + 1, 1)
+        following = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1)
+        months.append((f"{first.year:04d}-{first.month:02d}", max(first, f.start),
+                       min(following - timedelta(days=1), f.end)))
+        month += 1
+    return months
 
 
 def distinct_volunteers(*, session: Session, conditions: list) -> int:
@@ -274,9 +303,10 @@ def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
         Membership.team_id.in_(teams), Membership.status == "active")).one())
 
 
-def by_theme(*, session: Session, f: ReportFilter, language: str, groups: list | None = None) -> list[Tally]:
+def by_theme(*, session: Session, f: ReportFilter, language: str, groups: Groups | None = None) -> list[Tally]:
     """One row per theme (themes without activities included, so the table shows the gaps)."""
-    counts = _summed(activity_groups(session=session, f=f) if groups is None else groups, 2)
+    groups = activity_groups(session=session, f=f) if groups is None else groups
+    counts = _summed(groups.month_themes, 1, 2)
     themes = session.exec(select(Theme).order_by(Theme.sort_order, Theme.id)).all()
     rows = []
     for theme in themes:
@@ -290,9 +320,10 @@ def by_theme(*, session: Session, f: ReportFilter, language: str, groups: list |
     return rows
 
 
-def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
+def by_month(*, session: Session, f: ReportFilter, groups: Groups | None = None) -> list[Tally]:
     """One row per local calendar month of the range, empty months included."""
-    counts = _month_counts(session, f)
+    groups = activity_groups(session=session, f=f) if groups is None else groups
+    counts = _summed(groups.month_themes, 0, 2)
     rows = []
     year, number = f.start.year, f.start.month
     while (year, number) <= (f.end.year, f.end.month):
@@ -308,7 +339,7 @@ def by_month(*, session: Session, f: ReportFilter) -> list[Tally]:
 
 
 def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None,
-            groups: list | None = None) -> list[Tally]:
+            groups: Groups | None = None) -> list[Tally]:
     """One row per unit one level below the area (districts for the whole city), with its live share."""
     area = f.area
     children = session.exec(
@@ -326,7 +357,7 @@ def by_unit(*, session: Session, f: ReportFilter, methods: dict | None = None,
     unit_paths = dict(session.exec(select(Unit.id, Unit.path).where(
         Unit.path.startswith(area.path if area is not None else "/"))).all())
     groups = activity_groups(session=session, f=f) if groups is None else groups
-    for unit_id, (activities, attendances, minutes) in _summed(groups, 1).items():
+    for unit_id, (activities, attendances, minutes) in _summed(groups.teams, 1, 2).items():
         child = child_of(unit_paths.get(unit_id, ""))
         if child is not None:
             row = rows[child]
@@ -356,10 +387,10 @@ def split_ranking(rows: list[Tally]) -> tuple[list[Tally], list[Tally]]:
 
 
 def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = None,
-                 groups: list | None = None) -> list[Tally]:
+                 groups: Groups | None = None) -> list[Tally]:
     """Every team of the view, ranked by 人次 then hours, with its live share; idle active teams last."""
     groups = activity_groups(session=session, f=f) if groups is None else groups
-    counts = _summed(groups, 0)
+    counts = _summed(groups.teams, 0, 2)
     team_query = select(Team.id, Team.name, Team.status)
     if f.team is not None:
         team_query = team_query.where(Team.id == f.team.id)
@@ -384,44 +415,26 @@ def team_tallies(*, session: Session, f: ReportFilter, methods: dict | None = No
 
 
 def method_counts(*, session: Session, f: ReportFilter,
-                  groups: list | None = None) -> dict[tuple[int, int], tuple[int, int]]:
+                  groups: Groups | None = None) -> dict[tuple[int, int], tuple[int, int]]:
     """(unit_id, team_id) → (attendances recorded live, all attendances), non-voided, for a filter.
 
     Read from the activities' denormalised live_count and attendee_count (see activity_groups).
     """
     result: dict[tuple[int, int], tuple[int, int]] = {}
-    for team, unit, _theme, _count, attendances, _minutes, live in (
-            activity_groups(session=session, f=f) if groups is None else groups):
+    for team, unit, _count, attendances, _minutes, live in (
+            activity_groups(session=session, f=f) if groups is None else groups).teams:
         before = result.get((unit, team), (0, 0))
         result[(unit, team)] = (before[0] + live, before[1] + attendances)
     return result
 
 
-def _summed(groups: list, key: int) -> dict[int, tuple[int, int, int]]:
-    """activity_groups rows summed by one of their first three columns: id → (场次, 人次, minutes)."""
-    sums: dict[int, tuple[int, int, int]] = {}
-    for row in groups:
+def _summed(rows: list, key: int, first: int) -> dict:
+    """Rows summed by their column `key`: key → (场次, 人次, minutes) from columns first, first + 1, first + 2."""
+    sums: dict = {}
+    for row in rows:
         before = sums.get(row[key], (0, 0, 0))
-        sums[row[key]] = (before[0] + row[3], before[1] + row[4], before[2] + row[5])
+        sums[row[key]] = (before[0] + row[first], before[1] + row[first + 1], before[2] + row[first + 2])
     return sums
-
-
-def _month_counts(session: Session, f: ReportFilter) -> dict[str, tuple[int, int, int]]:
-    """'YYYY-MM' → (场次, 人次, minutes) per local month of the range: one index range per month (no sort)."""
-    parts = []
-    month = f.start.year * 12 + f.start.month - 1
-    while month <= f.end.year * 12 + f.end.month - 1:
-        first = date(month // 12, month % 12 + 1, 1)
-        following = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1)
-        part = replace(f, start=max(first, f.start), end=min(following - timedelta(days=1), f.end))
-        parts.append(select(literal(f"{first.year:04d}-{first.month:02d}").label("month"),
-                            func.count(Activity.id).label("activities"),
-                            func.coalesce(func.sum(Activity.attendee_count), 0).label("attendances"),
-                            func.coalesce(func.sum(Activity.total_minutes), 0).label("minutes"))
-                     .where(*activity_conditions(part)))
-        month += 1
-    return {key: (int(count), int(attendances), int(minutes))
-            for key, count, attendances, minutes in session.exec(union_all(*parts) if len(parts) > 1 else parts[0])}
 
 
 def live_share_total(shares: dict[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:

@@ -3,9 +3,10 @@
 Two things are maintained on every attendance change, by whichever code writes it (check-in,
 close, corrections, retro logs, imports, scripts), because they are kept by the database itself:
 
-- `activity.live_count`: the activity's non-voided attendances recorded live (self scan, leader
-  scan), beside the service-maintained attendee_count, so that the share recorded live is a sum
-  over activity rows;
+- `activity.live_count`: a closed activity's non-voided attendances recorded live (self scan,
+  leader scan), beside the service-maintained attendee_count, so that the share recorded live is
+  a sum over activity rows. It is counted when the activity closes and kept while it is closed
+  (corrections); while an activity is open it is not kept, so a check-in costs no extra UPDATE;
 - `active_months` (models.ActiveMonths): per scope (city, theme, district or street), era of 60
   months and volunteer, a bitmask of the local months in which the volunteer attended a counted
   (closed) activity with a non-voided attendance. 人数 of a month-aligned range is a count of rows.
@@ -14,7 +15,8 @@ The bitmask cannot be decremented, so a change re-derives the rows of the volunt
 from their attendances (a few dozen rows each, through ix_attendance_volunteer_checkin): an
 attendance inserted, voided, un-voided, moved or deleted on a closed activity refreshes its
 volunteer; an activity closed, reopened, cancelled, moved in time, re-themed or moved to another
-unit while closed refreshes its volunteers. Check-ins on an open activity only bump live_count.
+unit while closed refreshes its volunteers. A check-in on an open activity costs one look-up of
+the activity's status.
 On PostgreSQL the refresh takes a transaction-level advisory lock per volunteer (in id order)
 and the attendance trigger locks the activity row (as the check-in service's own UPDATE of the
 counts does anyway), so that concurrent writers never derive a volunteer's rows from different
@@ -35,10 +37,13 @@ ERA_MONTHS = 60  # bits 0..59 of a BIGINT
 SCOPE_CITY, SCOPE_THEME, SCOPE_UNIT = 0, 1, 2
 LOCK_CLASS = 1919251317  # first key of pg_advisory_xact_lock(class, volunteer_id)
 LIVE = "('self_scan','leader_scan')"
+LIVE_COUNT = ("SELECT count(*) FROM attendance a WHERE a.activity_id = {} AND a.voided_at IS NULL"
+              f" AND a.method IN {LIVE}")
 
-TRIGGERS = ("rv_attendance_live_ins", "rv_attendance_live_upd", "rv_attendance_live_del",
-            "rv_attendance_months_ins", "rv_attendance_months_upd", "rv_attendance_months_del",
-            "rv_activity_months_upd", "rv_attendance_summary", "rv_activity_summary")
+SQLITE_TRIGGERS = ("rv_attendance_live_ins", "rv_attendance_live_upd", "rv_attendance_live_del", "rv_activity_live_upd",
+                   "rv_attendance_months_ins", "rv_attendance_months_upd", "rv_attendance_months_del",
+                   "rv_activity_months_upd")
+POSTGRESQL_TRIGGERS = ("rv_attendance_summary", "rv_activity_summary", "rv_activity_live")
 
 
 def month_index_sql(dialect: str, column: str = "act.starts_at") -> str:
@@ -79,6 +84,33 @@ def refresh_sql(dialect: str, volunteers: str | None) -> list[str]:
     return [delete, insert]
 
 
+def bulk_refresh_sql(dialect: str) -> list[str]:
+    """refresh_sql(dialect, None) for a whole database: each activity's local month is computed once,
+    and each attendance is fanned out to its scopes by one join with the units' ancestors."""
+    bits = (f"bit_or(CAST(1 AS BIGINT) << mod(mi, {ERA_MONTHS}))" if dialect == "postgresql"
+            else f"SUM(DISTINCT 1 << (mi % {ERA_MONTHS}))")
+    ancestors = " UNION ALL ".join([
+        "SELECT u0.id AS unit_id, u0.id AS scope_id FROM unit u0 WHERE u0.level <> 'community'",
+        "SELECT u0.id, u1.id FROM unit u0 JOIN unit u1 ON u1.id = u0.parent_id WHERE u1.level <> 'community'",
+        "SELECT u0.id, u2.id FROM unit u0 JOIN unit u1 ON u1.id = u0.parent_id JOIN unit u2 ON u2.id = u1.parent_id"
+        " WHERE u2.level <> 'community'",
+    ])
+    era = f"mi / {ERA_MONTHS}"
+    return [
+        "DELETE FROM active_months",
+        f"INSERT INTO active_months (scope, scope_id, era, volunteer_id, months) "
+        f"WITH act AS MATERIALIZED (SELECT act.id, act.theme_id, act.unit_id, {month_index_sql(dialect)} AS mi "
+        f"FROM activity act WHERE act.status = 'closed'), "
+        f"base AS MATERIALIZED (SELECT a.volunteer_id AS v, act.theme_id AS theme, act.unit_id AS unit, act.mi "
+        f"FROM attendance a JOIN act ON act.id = a.activity_id WHERE a.voided_at IS NULL), "
+        f"anc AS ({ancestors}) "
+        f"SELECT {SCOPE_CITY}, 0, {era}, v, {bits} FROM base GROUP BY {era}, v "
+        f"UNION ALL SELECT {SCOPE_THEME}, theme, {era}, v, {bits} FROM base GROUP BY theme, {era}, v "
+        f"UNION ALL SELECT {SCOPE_UNIT}, anc.scope_id, {era}, v, {bits} FROM base JOIN anc ON anc.unit_id = base.unit "
+        f"GROUP BY anc.scope_id, {era}, v",
+    ]
+
+
 def _sqlite_ddl() -> list[str]:
     def refresh(volunteers: str) -> str:
         return "; ".join(refresh_sql("sqlite", volunteers)) + ";"
@@ -86,19 +118,22 @@ def _sqlite_ddl() -> list[str]:
     closed = "EXISTS (SELECT 1 FROM activity WHERE id = {} AND status = 'closed')"
     return [
         f"""CREATE TRIGGER rv_attendance_live_ins AFTER INSERT ON attendance
-            WHEN NEW.voided_at IS NULL AND NEW.method IN {LIVE}
+            WHEN NEW.voided_at IS NULL AND NEW.method IN {LIVE} AND {closed.format('NEW.activity_id')}
             BEGIN UPDATE activity SET live_count = live_count + 1 WHERE id = NEW.activity_id; END""",
         f"""CREATE TRIGGER rv_attendance_live_upd AFTER UPDATE OF voided_at, method, activity_id ON attendance
             WHEN (OLD.voided_at IS NULL AND OLD.method IN {LIVE}) OR (NEW.voided_at IS NULL AND NEW.method IN {LIVE})
             BEGIN
               UPDATE activity SET live_count = live_count - 1
-                WHERE id = OLD.activity_id AND OLD.voided_at IS NULL AND OLD.method IN {LIVE};
+                WHERE id = OLD.activity_id AND status = 'closed' AND OLD.voided_at IS NULL AND OLD.method IN {LIVE};
               UPDATE activity SET live_count = live_count + 1
-                WHERE id = NEW.activity_id AND NEW.voided_at IS NULL AND NEW.method IN {LIVE};
+                WHERE id = NEW.activity_id AND status = 'closed' AND NEW.voided_at IS NULL AND NEW.method IN {LIVE};
             END""",
         f"""CREATE TRIGGER rv_attendance_live_del AFTER DELETE ON attendance
             WHEN OLD.voided_at IS NULL AND OLD.method IN {LIVE}
-            BEGIN UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id; END""",
+            BEGIN UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id AND status = 'closed'; END""",
+        f"""CREATE TRIGGER rv_activity_live_upd AFTER UPDATE OF status ON activity
+            WHEN NEW.status = 'closed' AND OLD.status <> 'closed'
+            BEGIN UPDATE activity SET live_count = ({LIVE_COUNT.format('NEW.id')}) WHERE id = NEW.id; END""",
         f"""CREATE TRIGGER rv_attendance_months_ins AFTER INSERT ON attendance
             WHEN NEW.voided_at IS NULL AND {closed.format('NEW.activity_id')}
             BEGIN {refresh('= NEW.volunteer_id')} END""",
@@ -137,13 +172,13 @@ def _postgresql_ddl() -> list[str]:
             BEGIN
               IF TG_OP <> 'INSERT' THEN
                 SELECT status = 'closed' INTO old_closed FROM activity WHERE id = OLD.activity_id FOR NO KEY UPDATE;
-                IF OLD.voided_at IS NULL AND OLD.method IN {LIVE} THEN
+                IF old_closed AND OLD.voided_at IS NULL AND OLD.method IN {LIVE} THEN
                   UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id;
                 END IF;
               END IF;
               IF TG_OP <> 'DELETE' THEN
                 SELECT status = 'closed' INTO new_closed FROM activity WHERE id = NEW.activity_id FOR NO KEY UPDATE;
-                IF NEW.voided_at IS NULL AND NEW.method IN {LIVE} THEN
+                IF new_closed AND NEW.voided_at IS NULL AND NEW.method IN {LIVE} THEN
                   UPDATE activity SET live_count = live_count + 1 WHERE id = NEW.activity_id;
                 END IF;
               END IF;
@@ -168,6 +203,15 @@ def _postgresql_ddl() -> list[str]:
               PERFORM rv_refresh_active_months(ARRAY(SELECT volunteer_id FROM attendance WHERE activity_id = NEW.id));
               RETURN NULL;
             END $$""",
+        f"""CREATE OR REPLACE FUNCTION rv_activity_live() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+              NEW.live_count := ({LIVE_COUNT.format('NEW.id')});
+              RETURN NEW;
+            END $$""",
+        """CREATE TRIGGER rv_activity_live BEFORE UPDATE OF status ON activity
+            FOR EACH ROW WHEN (NEW.status = 'closed' AND OLD.status IS DISTINCT FROM 'closed')
+            EXECUTE FUNCTION rv_activity_live()""",
         """CREATE TRIGGER rv_attendance_summary
             AFTER INSERT OR DELETE OR UPDATE OF voided_at, method, volunteer_id, activity_id ON attendance
             FOR EACH ROW EXECUTE FUNCTION rv_attendance_summary()""",
@@ -183,7 +227,7 @@ def _postgresql_ddl() -> list[str]:
 def drop_triggers(conn: Connection) -> None:
     """Remove the triggers (bulk loaders; call rebuild() and create_triggers() afterwards)."""
     postgresql = conn.dialect.name == "postgresql"
-    for name in TRIGGERS:
+    for name in POSTGRESQL_TRIGGERS if postgresql else SQLITE_TRIGGERS:
         if postgresql:
             table = "activity" if name.startswith("rv_activity") else "attendance"
             conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
@@ -192,19 +236,27 @@ def drop_triggers(conn: Connection) -> None:
 
 
 def create_triggers(conn: Connection) -> None:
-    """(Re)create the functions and triggers; idempotent."""
+    """(Re)create the functions and triggers; idempotent. On PostgreSQL also make sure that active_months'
+    primary key includes `months` (models.py declares it; Alembic's autogenerate does not render INCLUDE)."""
     drop_triggers(conn)
-    for statement in _postgresql_ddl() if conn.dialect.name == "postgresql" else _sqlite_ddl():
+    postgresql = conn.dialect.name == "postgresql"
+    for statement in _postgresql_ddl() if postgresql else _sqlite_ddl():
         conn.exec_driver_sql(statement)
+    if postgresql and not conn.exec_driver_sql(
+            "SELECT i.indnatts > i.indnkeyatts FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+            " WHERE c.relname = 'active_months_pkey'").scalar():
+        conn.exec_driver_sql("ALTER TABLE active_months DROP CONSTRAINT active_months_pkey, ADD CONSTRAINT"
+                             " active_months_pkey PRIMARY KEY (scope, scope_id, era, volunteer_id) INCLUDE (months)")
 
 
 def rebuild(conn: Connection, *, live_counts: bool = True) -> None:
     """Derive every activity's live_count (unless the loader wrote it) and all of active_months from scratch."""
     if live_counts:
-        conn.exec_driver_sql(
-            f"UPDATE activity SET live_count = (SELECT count(*) FROM attendance a WHERE a.activity_id = activity.id"
-            f" AND a.voided_at IS NULL AND a.method IN {LIVE})")
-    for statement in refresh_sql(conn.dialect.name, None):
+        conn.exec_driver_sql(f"UPDATE activity SET live_count = ({LIVE_COUNT.format('activity.id')})")
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE activity, attendance, unit")  # a bulk load leaves no statistics
+        conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
+    for statement in bulk_refresh_sql(conn.dialect.name):
         conn.exec_driver_sql(statement)
 
 
