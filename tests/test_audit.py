@@ -192,3 +192,38 @@ def test_record_many_on_an_empty_chain_starts_at_genesis(session):
     first = session.exec(select(AuditEvent)).one()
     assert first.prev_hash == audit.GENESIS
     assert audit.verify(session=session) is None
+
+
+def test_batches_and_single_events_written_concurrently_keep_one_chain(app, session):
+    """record_many takes the same lock as record: batches never fork the chain either."""
+    engine = app.extensions["db_engine"]
+    threads, rounds = 6, 4
+    errors = []
+    start = threading.Barrier(threads)
+
+    def writer(n: int):
+        try:
+            start.wait()
+            for i in range(rounds):
+                with Session(bind=_bind(engine, True)) as s:
+                    if n % 2:
+                        audit.record_many(session=s, events=[
+                            {"action": "membership.import", "object_type": "membership",
+                             "object_id": n * 100 + i * 10 + k} for k in range(3)])
+                    else:
+                        audit.record(session=s, action="membership.approve", object_type="membership",
+                                     object_id=n * 100 + i)
+                    s.commit()
+        except Exception as exc:  # reported below; a thread's exception would otherwise vanish
+            errors.append(repr(exc))
+
+    workers = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert not errors
+    assert session.exec(select(func.count()).select_from(AuditEvent)).one() == rounds * (3 * 3 + 3)
+    prev_hashes = session.exec(select(AuditEvent.prev_hash)).all()
+    assert len(set(prev_hashes)) == len(prev_hashes)  # no fork
+    assert audit.verify(session=session) is None

@@ -261,4 +261,5 @@ def sweep_command(minutes: int) -> None:
     """Mark import jobs failed whose server stopped while they ran (e.g. after a restart)."""
     with session_scope(get_engine()) as session:
         swept = sweep_stale_jobs(session=session, after=timedelta(minutes=minutes))
-    click.echo(f"Marked {len(swept)} stale import job(s) failed" + (f": {', '.join(map(str, swept))}." if swept else "."))
+    listed = f": {', '.join(map(str, swept))}." if swept else "."
+    click.echo(f"Marked {len(swept)} stale import job(s) failed{listed}")
