@@ -65,20 +65,29 @@ def overlapping_attendances(*, session: Session, f: ReportFilter, limit: int = L
     """One volunteer checked in to a second activity while the first (whose window overlaps it) still ran."""
     first, second = aliased(Attendance), aliased(Attendance)
     one, two = aliased(Activity), aliased(Activity)
-    rows = session.exec(
-        select(first.volunteer_id, Volunteer.name, one.id, two.id, one.team_id, Team.name, second.checked_in_at)
+    # The pairs are found first, each attendance of the filter looking ahead through the volunteer's index
+    # entries up to its activity's end, and only then ordered: with ORDER BY ... LIMIT in the same query
+    # PostgreSQL walks every attendance newest first looking back at all earlier ones (36 s for a city year).
+    pairs = (
+        select(first.volunteer_id.label("volunteer_id"), one.id.label("one_id"), two.id.label("two_id"),
+               one.team_id.label("team_id"), second.checked_in_at.label("at"))
         .join(one, one.id == first.activity_id)
         .join(second, and_(second.volunteer_id == first.volunteer_id, second.id != first.id,
                            second.checked_in_at >= first.checked_in_at, second.checked_in_at < one.ends_at))
         .join(two, two.id == second.activity_id)
-        .join(Volunteer, Volunteer.id == first.volunteer_id)
-        .join(Team, Team.id == one.team_id)
         .where(*activity_conditions(f, activity=one),
                two.id != one.id, two.status == "closed",
                two.starts_at < one.ends_at, one.starts_at < two.ends_at,
                first.voided_at.is_(None), second.voided_at.is_(None),
                or_(second.checked_in_at > first.checked_in_at, second.id > first.id))
-        .order_by(second.checked_in_at.desc())
+        .cte("overlap_pairs").prefix_with("MATERIALIZED")
+    )
+    rows = session.exec(
+        select(pairs.c.volunteer_id, Volunteer.name, pairs.c.one_id, pairs.c.two_id, pairs.c.team_id, Team.name,
+               pairs.c.at)
+        .join(Volunteer, Volunteer.id == pairs.c.volunteer_id)
+        .join(Team, Team.id == pairs.c.team_id)
+        .order_by(pairs.c.at.desc())
         .limit(limit)
     ).all()
     return [Finding("overlap", at, team_id, team_name, [one_id, two_id], name)
