@@ -7,10 +7,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
-from volunteer_app.models import Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from volunteer_app.models import ActiveMonths, Activity, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
 from volunteer_app.seed import (
     DEMO_PASSWORD,
     DISTRICT_OFFICE_PHONE,
@@ -22,7 +22,10 @@ from volunteer_app.seed import (
     SCALES,
     VOLUNTEER_PHONE,
 )
+from volunteer_app.reports import summary
 from volunteer_app.workdays import past_recording_deadline
+
+from .test_reports_summary import assert_summaries_true
 
 NOW = "2026-11-26T15:10:00+08:00"
 NOW_UTC = datetime.fromisoformat(NOW).astimezone(timezone.utc)
@@ -188,6 +191,18 @@ def test_denormalised_counts_equal_the_sum_of_non_voided_attendances(seeded, db)
     assert voided >= 1  # so the "non-voided" part of the rule is exercised
     assert db.execute(select(func.count()).where(Attendance.voided_at.is_not(None),
                                                   Attendance.void_reason.is_(None))).scalar_one() == 0
+
+
+def test_the_dashboard_summaries_equal_the_attendances(seeded, db, backend):
+    """The seed builds live_count and active_months in bulk (triggers off) and leaves the triggers on."""
+    assert db.execute(select(func.count()).select_from(ActiveMonths)).scalar_one() > 0
+    assert_summaries_true(db)
+    if backend == "sqlite":
+        names = set(db.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars())
+        assert set(summary.SQLITE_TRIGGERS) <= names
+    else:
+        names = set(db.execute(text("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")).scalars())
+        assert set(summary.POSTGRESQL_TRIGGERS) <= names
 
 
 def test_activity_statuses_times_and_seasonality(seeded, db):
