@@ -201,6 +201,9 @@ def test_volunteers_from_the_summary_equal_the_distinct_count(session, world):
         (date(2026, 4, 1), date(2026, 5, 31)),  # the local month of 1 May 01:00
         (date(2026, 3, 31), date(2026, 3, 31)),
         (date(2025, 12, 1), date(2031, 1, 31)),  # across eras (60-month words)
+        (date(2026, 3, 1), date(2026, 5, 31)),  # every activity: no bit test needed
+        (date(2026, 1, 1), date(2026, 12, 31)),
+        (date(2026, 4, 1), date(2026, 4, 30)),  # other themes' activities outside, this theme's not
     ]
     units = [None, world.district, world.district2, world.street, world.community]
     checked = 0

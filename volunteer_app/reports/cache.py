@@ -30,11 +30,12 @@ _entries: OrderedDict[Hashable, tuple[tuple, object]] = OrderedDict()
 _lock = threading.Lock()
 
 
-def data_version(*, session: Session, f: ReportFilter) -> tuple:
-    """A fingerprint of everything the filter's figures are computed from."""
+def data_version(*, session: Session, f: ReportFilter, sums: tuple | None = None) -> tuple:
+    """A fingerprint of everything the filter's figures are computed from. `sums`: the activity part, when
+    the caller has it already (queries.version_sums), else it is queried."""
     from .queries import activity_conditions
 
-    activities = session.exec(select(
+    activities = sums if sums is not None else session.exec(select(
         func.count(Activity.id), func.coalesce(func.sum(Activity.attendee_count), 0),
         func.coalesce(func.sum(Activity.total_minutes), 0), func.coalesce(func.sum(Activity.team_id), 0),
         func.coalesce(func.sum(Activity.theme_id), 0), func.coalesce(func.sum(Activity.unit_id), 0),

@@ -83,14 +83,21 @@ class Dashboard:
 
 
 def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
-    """The dashboard's figures, reused from the cache while the underlying records are unchanged."""
-    version = cache.data_version(session=session, f=f)
+    """The dashboard's figures, reused from the cache while the underlying records are unchanged.
+
+    The per-team sums are read first: they are needed on a miss, and the data version is derived from
+    them (the same value cache.data_version would query), so a miss costs no separate version query.
+    """
+    teams = team_groups(session=session, f=f)
+    version = cache.data_version(session=session, f=f, sums=version_sums(teams))
     return cache.remember("dashboard", cache.filter_key(f) + (language,), version,
-                          lambda: _compute_dashboard(session=session, f=f, language=language, version=version))
+                          lambda: _compute_dashboard(session=session, f=f, language=language, version=version,
+                                                     teams=teams))
 
 
-def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, version: tuple) -> Dashboard:
-    groups = activity_groups(session=session, f=f)
+def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, version: tuple,
+                       teams: list | None = None) -> Dashboard:
+    groups = activity_groups(session=session, f=f, teams=teams)
     methods = method_counts(session=session, f=f, groups=groups)
     teams = team_tallies(session=session, f=f, methods=methods, groups=groups)
     top, bottom = split_ranking(teams)
@@ -172,20 +179,13 @@ def headline(*, session: Session, f: ReportFilter, groups: Groups | None = None)
 class Groups:
     """The filtered activities summed two ways; every figure of the dashboard but 人数 is a sum of these."""
 
-    teams: list[tuple[int, int, int, int, int, int]]  # (team, unit, 场次, 人次, minutes, live)
+    teams: list[tuple[int, int, int, int, int, int, int]]  # (team, unit, 场次, 人次, minutes, live, Σ theme ids)
     month_themes: list[tuple[str, int, int, int, int]]  # ('YYYY-MM', theme, 场次, 人次, minutes)
 
 
-def activity_groups(*, session: Session, f: ReportFilter) -> Groups:
-    """Two passes over the covering index ix_activity_tally: by (team, unit), and by theme within each local
-    month (one index range per month: small sorts, and no time-zone arithmetic per row)."""
-    teams = [(team, unit, int(count), int(attendances or 0), int(minutes or 0), int(live or 0))
-             for team, unit, count, attendances, minutes, live in session.exec(
-                 select(Activity.team_id, Activity.unit_id, func.count(Activity.id),
-                        func.sum(Activity.attendee_count), func.sum(Activity.total_minutes),
-                        func.sum(Activity.live_count))
-                 .where(*activity_conditions(f))
-                 .group_by(Activity.team_id, Activity.unit_id))]
+def activity_groups(*, session: Session, f: ReportFilter, teams: list | None = None) -> Groups:
+    """Two passes over the covering index ix_activity_tally: by (team, unit) (team_groups), and by theme
+    within each local month (one index range per month: small sorts, and no time-zone arithmetic per row)."""
     parts = []
     for key, first, last in _months(f):
         parts.append(select(literal(key).label("month"), Activity.theme_id, func.count(Activity.id),
@@ -195,7 +195,25 @@ def activity_groups(*, session: Session, f: ReportFilter) -> Groups:
     month_themes = [(key, theme, int(count), int(attendances or 0), int(minutes or 0))
                     for key, theme, count, attendances, minutes in session.exec(
                         union_all(*parts) if len(parts) > 1 else parts[0])]
-    return Groups(teams, month_themes)
+    return Groups(team_groups(session=session, f=f) if teams is None else teams, month_themes)
+
+
+def team_groups(*, session: Session, f: ReportFilter) -> list[tuple[int, int, int, int, int, int, int]]:
+    """(team, unit, 场次, 人次, minutes, live, sum of theme ids) of the filtered activities."""
+    return [(team, unit, int(count), int(attendances or 0), int(minutes or 0), int(live or 0), int(themes or 0))
+            for team, unit, count, attendances, minutes, live, themes in session.exec(
+                select(Activity.team_id, Activity.unit_id, func.count(Activity.id),
+                       func.sum(Activity.attendee_count), func.sum(Activity.total_minutes),
+                       func.sum(Activity.live_count), func.sum(Activity.theme_id))
+                .where(*activity_conditions(f))
+                .group_by(Activity.team_id, Activity.unit_id))]
+
+
+def version_sums(teams: list) -> tuple[int, ...]:
+    """The activity part of cache.data_version, from team_groups rows: count, 人次, minutes, and the sums of
+    the team, theme and unit ids."""
+    return (sum(row[2] for row in teams), sum(row[3] for row in teams), sum(row[4] for row in teams),
+            sum(row[0] * row[2] for row in teams), sum(row[6] for row in teams), sum(row[1] * row[2] for row in teams))
 
 
 def _months(f: ReportFilter) -> list[tuple[str, date, date]]:
@@ -239,6 +257,8 @@ def filtered_volunteers(*, session: Session, f: ReportFilter, with_theme: bool =
     from_summary = select(ActiveMonths.volunteer_id).where(
         ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)
     if not partial:
+        if len(masks) == 1 and _only_months(session, f, with_theme, whole):
+            in_months = ActiveMonths.era == next(iter(masks))  # every row of the era has a bit in the range
         counted = func.count() if len(masks) == 1 else func.count(func.distinct(ActiveMonths.volunteer_id))
         return int(session.exec(select(counted).where(
             ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)).one())
@@ -285,6 +305,20 @@ def _month_plan(session: Session, f: ReportFilter, with_theme: bool) -> tuple[li
     return whole, partial
 
 
+def _only_months(session: Session, f: ReportFilter, with_theme: bool, months: list[int]) -> bool:
+    """Whether the filter's counted activities of the era of `months` (contiguous, one era) all lie in those
+    months: then no bit test is needed (the common case of a range that covers all the data)."""
+    era = months[0] // summary.ERA_MONTHS
+    era_first = date(era * summary.ERA_MONTHS // 12, 1, 1)
+    era_end = date((era + 1) * summary.ERA_MONTHS // 12, 1, 1)  # eras are whole years (60 months)
+    first = date(months[0] // 12, months[0] % 12 + 1, 1)
+    following = date(months[-1] // 12 + (months[-1] % 12 + 1) // 12, (months[-1] % 12 + 1) % 12 + 1, 1)
+    outside = [(era_first, first - timedelta(days=1))] if first > era_first else []
+    if following < era_end:
+        outside.append((following, era_end - timedelta(days=1)))
+    return not any(_has_activity(session, replace(f, start=a, end=b), with_theme) for a, b in outside)
+
+
 def _has_activity(session: Session, f: ReportFilter, with_theme: bool) -> bool:
     return session.exec(select(Activity.id).where(*activity_conditions(f, with_theme=with_theme)).limit(1)).first() \
         is not None
@@ -297,7 +331,7 @@ def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
     elif f.area is not None:
         teams = select(Team.id).where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
     else:
-        return int(session.exec(select(func.count(Volunteer.id)).where(
+        return int(session.exec(select(func.count()).select_from(Volunteer).where(  # count(*): the index alone
             Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None))).one())
     return int(session.exec(select(func.count(func.distinct(Membership.volunteer_id))).where(
         Membership.team_id.in_(teams), Membership.status == "active")).one())
@@ -421,7 +455,7 @@ def method_counts(*, session: Session, f: ReportFilter,
     Read from the activities' denormalised live_count and attendee_count (see activity_groups).
     """
     result: dict[tuple[int, int], tuple[int, int]] = {}
-    for team, unit, _count, attendances, _minutes, live in (
+    for team, unit, _count, attendances, _minutes, live, _themes in (
             activity_groups(session=session, f=f) if groups is None else groups).teams:
         before = result.get((unit, team), (0, 0))
         result[(unit, team)] = (before[0] + live, before[1] + attendances)
