@@ -176,8 +176,17 @@ def _postgresql_ddl() -> list[str]:
                   UPDATE activity SET live_count = live_count - 1 WHERE id = OLD.activity_id;
                 END IF;
               END IF;
-              IF TG_OP <> 'DELETE' THEN
+              IF TG_OP = 'INSERT' THEN
+                -- A check-in into an open activity already holds a share lock on its row (checkin/service.py);
+                -- asking for more here would make concurrent check-ins deadlock. Lock only a closed one.
+                SELECT status = 'closed' INTO new_closed FROM activity WHERE id = NEW.activity_id;
+                IF new_closed THEN
+                  SELECT status = 'closed' INTO new_closed FROM activity WHERE id = NEW.activity_id FOR NO KEY UPDATE;
+                END IF;
+              ELSIF TG_OP <> 'DELETE' THEN
                 SELECT status = 'closed' INTO new_closed FROM activity WHERE id = NEW.activity_id FOR NO KEY UPDATE;
+              END IF;
+              IF TG_OP <> 'DELETE' THEN
                 IF new_closed AND NEW.voided_at IS NULL AND NEW.method IN {LIVE} THEN
                   UPDATE activity SET live_count = live_count + 1 WHERE id = NEW.activity_id;
                 END IF;
