@@ -117,14 +117,20 @@ def write_transaction() -> Iterator[Session]:
     session.commit()
     engine = get_engine()
     with _write_turn(engine):
-        if engine.dialect.name == "sqlite":
-            session.bind = engine.execution_options(sqlite_immediate=True)
-        try:
+        session.bind = _bind(engine, write=True)
+        with _committed(session):
             yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+
+
+@contextmanager
+def _committed(session: Session) -> Iterator[Session]:
+    """Commit what the block did, or roll it back if it raised."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
 
 
 _turns: dict[str, tuple[threading.Lock, int]] = {}
@@ -160,13 +166,8 @@ def _bind(engine: Engine, write: bool):
 def session_scope(engine: Engine | None = None, *, write: bool = True) -> Iterator[Session]:
     """A session outside a request (CLI, background jobs): commit on success, roll back on error."""
     engine = engine or get_engine()
-    with Session(bind=_bind(engine, write), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with Session(bind=_bind(engine, write), expire_on_commit=False) as session, _committed(session):
+        yield session
 
 
 def commit() -> None:
