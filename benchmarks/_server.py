@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
+BENCH_USER_AGENT = "rv-bench/1 (Android; phone)"  # every benchmark client sends it (see session_cookie)
 
 
 def make_database(args, workdir: Path, name: str):
@@ -41,14 +42,20 @@ def make_database(args, workdir: Path, name: str):
 
 
 def session_cookie(app, volunteer_id: int) -> tuple[str, str]:
-    """(session cookie value, CSRF token) of a logged-in volunteer, made offline as a phone that stayed logged in."""
+    """(session cookie value, CSRF token) of a logged-in volunteer, made offline as a phone that stayed logged in.
+
+    Like login_user(), it stores the session-protection identifier of the client that will use it (127.0.0.1
+    with BENCH_USER_AGENT): without it flask-login would mark every request's session not fresh and the
+    server would re-sign and send the cookie on every answer, which a real logged-in phone never causes."""
     from flask import session as http_session
+    from flask_login.utils import _create_identifier
     from flask_wtf.csrf import generate_csrf
 
     serializer = app.session_interface.get_signing_serializer(app)
-    with app.test_request_context("/"):
+    with app.test_request_context("/", headers={"User-Agent": BENCH_USER_AGENT}, environ_base={"REMOTE_ADDR": HOST}):
         http_session["_user_id"] = f"{volunteer_id}:1"
         http_session["_fresh"] = True
+        http_session["_id"] = _create_identifier()
         csrf = generate_csrf()
         return serializer.dumps(dict(http_session)), csrf
 

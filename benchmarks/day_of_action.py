@@ -41,7 +41,7 @@ from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _server import HOST, ROOT, make_database, pct, session_cookie, start_gunicorn, stop_gunicorn
+from _server import BENCH_USER_AGENT, HOST, ROOT, make_database, pct, session_cookie, start_gunicorn, stop_gunicorn
 
 sys.path.insert(0, str(ROOT))
 
@@ -278,7 +278,7 @@ def play(args, port: int, people: list[Person], activity_secrets: dict[int, str]
 def request(conn, method: str, path: str, cookies: dict[str, str], body: str | None = None):
     """One request on a kept-alive connection, with the person's cookies; keeps what the server sets."""
     headers = {"Host": f"{HOST}:{conn.port}", "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items()),
-               "User-Agent": "rv-day-of-action/1 (Android; phone)"}
+               "User-Agent": BENCH_USER_AGENT}
     if body is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         headers["Origin"] = f"http://{HOST}:{conn.port}"
