@@ -28,11 +28,12 @@ def init_app(app: Flask) -> None:
 
 def _domain_commands() -> list[click.Command]:
     """Commands that live with their domain."""
+    from .activities.cli import close_overdue_command
     from .maintenance import COMMANDS as maintenance_commands
     from .seed import seed_demo_command
     from .teams.jobs import import_group
 
-    return [seed_demo_command, import_group] + maintenance_commands
+    return [seed_demo_command, import_group, close_overdue_command] + maintenance_commands
 
 
 @click.group("db")

@@ -9,6 +9,7 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
     open_activity(*, session, activity_id, actor_id, at=None) -> Activity
     cancel_activity(*, session, activity_id, actor_id, reason, at=None) -> Activity
     close_activity(*, session, activity_id, actor_id, at=None) -> CloseSummary
+    close_overdue(*, session, at=None, limit=1000) -> list[CloseSummary]   (open activities past their end + 1 h)
     adjust_minutes(*, session, attendance_id, minutes, reason, actor_id, at=None) -> Attendance
     void_attendance(*, session, attendance_id, reason, actor_id, at=None) -> Attendance
     add_missed(*, session, activity_id, volunteer_id, minutes, reason, actor_id, at=None) -> Attendance
@@ -37,7 +38,7 @@ from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
 from .. import audit
-from ..checkin.service import is_leader, is_member, credited_minutes
+from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes, is_leader, is_member
 from ..errors import DomainError
 from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
 from ..workdays import past_recording_deadline
@@ -47,6 +48,7 @@ MAX_AHEAD = timedelta(days=366)
 MAX_RADIUS_M = 50_000
 MAX_HEADCOUNT = 100_000
 REASON_MAX = 500
+OVERDUE_AFTER = timedelta(seconds=LATE_MARGIN_SECONDS)  # check-ins stop then: nothing can change any more
 
 
 class ActivityError(DomainError):
@@ -193,13 +195,39 @@ def close_activity(*, session: Session, activity_id: int, actor_id: int, at: dat
     Those still in are checked out at the end time (or at the moment of closing, if the leader closes
     before the planned end), marked automatic.
     """
-    at = at or utcnow()
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise ActivityError("not_allowed")
     if not (is_leader(session, activity.team_id, actor_id) or _office_may(session, activity, actor_id)):
         raise ActivityError("not_allowed")
-    # Claiming the row first makes concurrent check-ins (which update it under status='open') wait or fail.
+    return _close(session, activity, at=at or utcnow(), actor_id=actor_id, action="activity.close")
+
+
+def close_overdue(*, session: Session, at: datetime | None = None, limit: int = 1000) -> list[CloseSummary]:
+    """Close the open activities whose leaders forgot to: those whose end lies more than an hour back.
+
+    Check-ins stop an hour after the end (checkin/service.py LATE_MARGIN_SECONDS), so nothing can change
+    any more; closed, they are counted in the office's tallies. Those still in are checked out at the end
+    time. Audited as "activity.auto_close" with no actor. Runs from `volunteer-app close-overdue` (cron).
+    """
+    at = at or utcnow()
+    overdue = session.exec(
+        select(Activity).where(Activity.status == "open", Activity.ends_at < at - OVERDUE_AFTER)
+        .order_by(Activity.ends_at, Activity.id).limit(limit)
+    ).all()
+    summaries = []
+    for activity in overdue:
+        try:
+            summaries.append(_close(session, activity, at=at, actor_id=None, action="activity.auto_close"))
+        except ActivityError:  # closed or cancelled by its leader in the meantime
+            continue
+    return summaries
+
+
+def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int | None, action: str) -> CloseSummary:
+    activity_id = activity.id
+    # Claiming the row first makes concurrent check-ins and check-outs (which hold a share lock on it on
+    # PostgreSQL and write only while it is open) wait and then be refused, or be waited for and counted.
     done = session.execute(
         update(Activity).where(Activity.id == activity_id, Activity.status == "open")
         .values(status="closed", closed_at=at).execution_options(synchronize_session=False)
@@ -226,7 +254,7 @@ def close_activity(*, session: Session, activity_id: int, actor_id: int, at: dat
     session.flush()
     count, minutes = _recount(session, activity_id)
     session.expire(activity)
-    audit.record(session=session, action="activity.close", object_type="activity", object_id=activity_id,
+    audit.record(session=session, action=action, object_type="activity", object_id=activity_id,
                  actor_id=actor_id, team_id=activity.team_id,
                  data={"attendee_count": count, "total_minutes": minutes, "auto_checked_out": len(still_in)})
     return CloseSummary(activity_id, count, minutes, len(still_in))
