@@ -107,6 +107,7 @@ def limited_app(app_config, tmp_path, monkeypatch):
         return application
 
     yield _make
+    limiter._storage_dead = False  # nor for the tests of other files that come after this one
     for application in built:
         application.extensions["db_engine"].dispose()
     if any(a.config["RATELIMIT_STORAGE_URI"].startswith("redis") for a in built):
@@ -249,6 +250,18 @@ def test_the_number_limit_holds_for_every_spelling_of_the_number(limited_app, wo
     spellings = ["13900000000", "139 0000 0000", "+86 139-0000-0000", "8613900000000", "１３９００００００００"]
     statuses = [login_status(client, spellings[i % len(spellings)]) for i in range(11)]
     assert statuses == [400] * 10 + [429]
+
+
+def test_an_oversized_login_body_is_refused_without_upsetting_the_limiter(limited_app, world):
+    """Reading the number from a body too large to read must not look like a storage failure to the limiter
+    (it would count in per-process memory from then on)."""
+    app = limited_app()
+    app.config["MAX_CONTENT_LENGTH"] = 4096
+    client = app.test_client()
+    response = client.post("/login", data={"phone": "13900000000", "password": "x" * 10_000})
+    assert response.status_code == 413
+    assert limiter._storage_dead is False
+    assert [login_status(client, "13900000000") for _ in range(11)] == [400] * 10 + [429]
 
 
 def test_the_number_limit_is_per_address(limited_app, world):

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.exceptions import HTTPException
 
 from ..db import get_session
 from ..errors import error_response
@@ -32,8 +33,15 @@ KEPT_ON_LOGIN = ("pending_scan", "pending_invite", "next")
 
 def _login_key() -> str:
     """Phone number and address: guessing one account's password stays limited, while a crowd behind one
-    carrier address (a registration drive) logs in freely. Any spelling of a number counts as that number."""
-    return f"login:{normalise_phone(request.form.get('phone')) or '-'}@{get_remote_address()}"
+    carrier address (a registration drive) logs in freely. Any spelling of a number counts as that number.
+
+    Never raises: the limiter would take an exception for its storage failing and fall back to counting per
+    process (an oversized body would then weaken the limits of every server). The view answers such a body."""
+    try:
+        phone = normalise_phone(request.form.get("phone"))
+    except HTTPException:  # the body is refused (e.g. too large)
+        phone = None
+    return f"login:{phone or '-'}@{get_remote_address()}"
 
 
 def _limit_message_on_refusal(view):
