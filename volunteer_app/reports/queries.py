@@ -92,12 +92,12 @@ def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
     version = cache.data_version(session=session, f=f, sums=version_sums(teams))
     return cache.remember("dashboard", cache.filter_key(f) + (language,), version,
                           lambda: _compute_dashboard(session=session, f=f, language=language, version=version,
-                                                     teams=teams))
+                                                     team_rows=teams))
 
 
 def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, version: tuple,
-                       teams: list | None = None) -> Dashboard:
-    groups = activity_groups(session=session, f=f, teams=teams)
+                       team_rows: list | None = None) -> Dashboard:
+    groups = activity_groups(session=session, f=f, teams=team_rows)
     methods = method_counts(session=session, f=f, groups=groups)
     teams = team_tallies(session=session, f=f, methods=methods, groups=groups)
     top, bottom = split_ranking(teams)
@@ -219,14 +219,21 @@ def version_sums(teams: list) -> tuple[int, ...]:
 def _months(f: ReportFilter) -> list[tuple[str, date, date]]:
     """('YYYY-MM', first day, last day) of each local month of the range, clipped to the range."""
     months = []
-    month = f.start.year * 12 + f.start.month - 1
-    while month <= f.end.year * 12 + f.end.month - 1:
-        first = date(month // 12, month % 12 + 1, 1)
-        following = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1)
-        months.append((f"{first.year:04d}-{first.month:02d}", max(first, f.start),
-                       min(following - timedelta(days=1), f.end)))
-        month += 1
+    for month in _month_numbers(f):
+        first, last = _month_days(month)
+        months.append((f"{first.year:04d}-{first.month:02d}", max(first, f.start), min(last, f.end)))
     return months
+
+
+def _month_numbers(f: ReportFilter) -> range:
+    """The range's months as year * 12 + month - 1."""
+    return range(f.start.year * 12 + f.start.month - 1, f.end.year * 12 + f.end.month)
+
+
+def _month_days(month: int) -> tuple[date, date]:
+    """First and last day of month number year * 12 + month - 1."""
+    following = month + 1
+    return date(month // 12, month % 12 + 1, 1), date(following // 12, following % 12 + 1, 1) - timedelta(days=1)
 
 
 def distinct_volunteers(*, session: Session, conditions: list) -> int:
@@ -289,10 +296,8 @@ def _month_plan(session: Session, f: ReportFilter, with_theme: bool) -> tuple[li
     months to count from attendances. A partial month counts as whole when no counted activity of the
     filter lies in the part of the month outside the range."""
     whole, partial = [], []
-    month = f.start.year * 12 + f.start.month - 1
-    while month <= f.end.year * 12 + f.end.month - 1:
-        first = date(month // 12, month % 12 + 1, 1)
-        last = date(month // 12 + (month % 12 + 1) // 12, (month % 12 + 1) % 12 + 1, 1) - timedelta(days=1)
+    for month in _month_numbers(f):
+        first, last = _month_days(month)
         start, end = max(first, f.start), min(last, f.end)
         outside = [(first, start - timedelta(days=1))] if start > first else []
         if end < last:
@@ -301,7 +306,6 @@ def _month_plan(session: Session, f: ReportFilter, with_theme: bool) -> tuple[li
             whole.append(month)
         else:
             partial.append((start, end))
-        month += 1
     return whole, partial
 
 
@@ -309,13 +313,13 @@ def _only_months(session: Session, f: ReportFilter, with_theme: bool, months: li
     """Whether the filter's counted activities of the era of `months` (contiguous, one era) all lie in those
     months: then no bit test is needed (the common case of a range that covers all the data)."""
     era = months[0] // summary.ERA_MONTHS
-    era_first = date(era * summary.ERA_MONTHS // 12, 1, 1)
-    era_end = date((era + 1) * summary.ERA_MONTHS // 12, 1, 1)  # eras are whole years (60 months)
-    first = date(months[0] // 12, months[0] % 12 + 1, 1)
-    following = date(months[-1] // 12 + (months[-1] % 12 + 1) // 12, (months[-1] % 12 + 1) % 12 + 1, 1)
+    era_first, _ = _month_days(era * summary.ERA_MONTHS)
+    _, era_last = _month_days((era + 1) * summary.ERA_MONTHS - 1)
+    first, _ = _month_days(months[0])
+    _, last = _month_days(months[-1])
     outside = [(era_first, first - timedelta(days=1))] if first > era_first else []
-    if following < era_end:
-        outside.append((following, era_end - timedelta(days=1)))
+    if last < era_last:
+        outside.append((last + timedelta(days=1), era_last))
     return not any(_has_activity(session, replace(f, start=a, end=b), with_theme) for a, b in outside)
 
 
