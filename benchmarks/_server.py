@@ -8,6 +8,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -113,17 +114,25 @@ def stop_gunicorn(server: subprocess.Popen | None) -> None:
 
 
 def run_wrk(url: str, *, threads: int, connections: int, duration: int, script: Path | None = None,
-            script_args: tuple[str, ...] = ()) -> dict:
+            script_args: tuple[str, ...] = (), server: subprocess.Popen | None = None) -> dict:
     """One bounded wrk run (printed as wrk prints it); returns req/s, requests, non-2xx/3xx, socket errors and
-    the p50/p99 latency in ms."""
+    the p50/p99 latency in ms; with `server`, also the CPU milliseconds per request that the server's processes
+    and wrk spent (user + system): a figure that other work on the machine hardly changes, unlike req/s."""
     command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "--timeout", "10s"]
     if script is not None:
         command += ["-s", str(script), url, "--", *script_args]
     else:
         command.append(url)
+    server_before = group_cpu_seconds(server.pid) if server is not None else 0.0
+    children_before = _children_cpu_seconds()
     output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60).stdout
+    wrk_cpu = _children_cpu_seconds() - children_before
+    server_cpu = group_cpu_seconds(server.pid) - server_before if server is not None else 0.0
     print(output)
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
     return {
+        "server_cpu_ms": round(server_cpu * 1000 / max(requests, 1), 3),
+        "wrk_cpu_ms": round(wrk_cpu * 1000 / max(requests, 1), 3),
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
         "requests": int(re.search(r"(\d+) requests in", output).group(1)),
         "errors": int(m.group(1)) if (m := re.search(r"Non-2xx or 3xx responses: (\d+)", output)) else 0,
@@ -131,6 +140,25 @@ def run_wrk(url: str, *, threads: int, connections: int, duration: int, script: 
         "p50": _ms(re.search(r"50%\s+([\d.]+)(us|ms|s)", output)),
         "p99": _ms(re.search(r"99%\s+([\d.]+)(us|ms|s)", output)),
     }
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """User + system CPU seconds of every live process in the process group (all their threads)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[2]) == pgid:  # fields after "pid (comm)": state ppid pgrp ... utime(12) stime(13)
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _children_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _ms(match) -> float:

@@ -79,6 +79,8 @@ def main() -> None:
     parser.add_argument("--ratelimit-headers", action="store_true",
                         help="instance/config.py sets RATELIMIT_HEADERS_ENABLED = True (off by default: two more "
                              "Redis round trips per request)")
+    parser.add_argument("--config", default="", help="extra lines for instance/config.py (e.g. to see what a "
+                        "setting costs: 'RATELIMIT_ENABLED = False')")
     parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/15",
                         help="as in production with several servers; memory:// starts a timer thread per hit")
     args = parser.parse_args()
@@ -98,15 +100,17 @@ def main() -> None:
         server = start_gunicorn(
             url=url, secret_key=secret_key, workdir=workdir, port=args.port, workers=args.workers,
             threads=args.threads, worker_class=args.worker_class, ratelimit_storage=args.ratelimit_storage,
-            instance_config="RATELIMIT_HEADERS_ENABLED = True\n" if args.ratelimit_headers else None,
+            instance_config=("RATELIMIT_HEADERS_ENABLED = True\n" if args.ratelimit_headers else "")
+            + args.config.replace("\\n", "\n") + "\n",
         )
         base = f"http://127.0.0.1:{args.port}"
         wrk = {"threads": args.wrk_threads, "connections": args.connections, "duration": args.duration}
-        trivial = run_wrk(f"{base}/healthz", **wrk)
+        trivial = run_wrk(f"{base}/healthz", server=server, **wrk)
         requests_file = write_requests(url, secret_key, cookies, activity_ids, workdir)
         script = workdir / "checkin.lua"
         script.write_text(LUA.replace("{user_agent}", BENCH_USER_AGENT))
-        checkin = run_wrk(f"{base}/", script=script, script_args=(str(requests_file), str(args.wrk_threads)), **wrk)
+        checkin = run_wrk(f"{base}/", script=script, script_args=(str(requests_file), str(args.wrk_threads)),
+                          server=server, **wrk)
         stored = count_attendances(url)
     finally:
         stop_gunicorn(server)
@@ -120,6 +124,12 @@ def main() -> None:
     print(f"attendances stored: {stored} for {accepted} accepted POSTs ({'OK' if ok else 'MISMATCH'})")
     ratio = checkin["rps"] / trivial["rps"] if trivial["rps"] else 0
     print(f"ratio {ratio:.2f}")
+    # CPU per request (server + wrk): what req/s would be if the two cores did nothing else
+    cost = {name: run["server_cpu_ms"] + run["wrk_cpu_ms"] for name, run in (("healthz", trivial), ("checkin", checkin))}
+    for name, run in (("healthz", trivial), ("checkin", checkin)):
+        print(f"CPU per {name} request: server {run['server_cpu_ms']} ms + wrk {run['wrk_cpu_ms']} ms "
+              f"-> at most {2000 / cost[name]:.0f} req/s on 2 idle cores")
+    print(f"CPU-cost ratio (healthz cost / check-in cost) {cost['healthz'] / cost['checkin']:.2f}")
     print(f"\n| {args.backend} | {args.workers}×{args.threads} {args.worker_class} | {args.ratelimit_storage.split(':')[0]}{', X-RateLimit headers' if args.ratelimit_headers else ''} | "
           f"{trivial['rps']:.0f} | {trivial['p99']} | {checkin['rps']:.0f} | {checkin['p50']} | {checkin['p99']} | "
           f"{ratio:.2f} | {stored}/{accepted} |")

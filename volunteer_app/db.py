@@ -191,7 +191,7 @@ def _commit_on_success(response):
     a refused scan) leaves nothing half-written behind.
     """
     session = g.get("db_session")
-    if session is not None:
+    if session is not None and session.in_transaction():
         if response.status_code < 400:
             session.commit()
         else:

@@ -22,7 +22,10 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = _l("Please log in first.")
     login_manager.login_message_category = "info"
-    login_manager.session_protection = "basic"
+    # No session protection: its "basic" mode only marks a session non-fresh when the address or browser
+    # changes (phones change addresses all the time) and nothing here asks for a fresh login; "strong" would
+    # log a volunteer out whenever the carrier moves them. Sessions end by session_version instead.
+    login_manager.session_protection = None
     app.jinja_env.filters["mask_phone"] = mask_phone
     app.jinja_env.globals["current_user"] = current_user
 
