@@ -45,7 +45,7 @@ class Limited:
 LIMITED: dict[str, Limited] = {
     "accounts.login": Limited("POST", lambda c: "/login", 10,
                               data=lambda c: {"phone": "13900000000", "password": "wrong password"}),
-    "accounts.register": Limited("POST", lambda c: "/register", 20, data=lambda c: {"name": ""}),
+    "accounts.register": Limited("POST", lambda c: "/register", 10, data=lambda c: {"name": ""}),
     "accounts.reset_password": Limited("POST", lambda c: "/reset/not-a-real-token", 10,
                                        data=lambda c: {"password": "x"}),
     "teams.join": Limited("POST", lambda c: "/join/not-a-real-token", 60),
@@ -283,3 +283,21 @@ def test_a_flood_from_one_address_is_refused_with_its_own_message(limited_app, w
     assert refused.status_code == 429
     assert "Too many logins from this network" in refused.get_data(as_text=True)
     assert login_status(client, world.member_a.phone, factories.PASSWORD, address="198.51.100.9") == 302
+
+
+def test_a_registration_drive_behind_one_address_is_not_blocked(limited_app, world):
+    """A room registering over one carrier address: each number has its own 10 tries a minute; only a flood of
+    300 a minute from the address is refused, with its own message."""
+    client = limited_app().test_client()
+    client.set_cookie("lang", "en")
+
+    def register(phone: str):
+        return client.post("/register", data={"name": "", "phone": phone}, environ_base={"REMOTE_ADDR": "198.51.100.10"})
+
+    assert [register("13900000000").status_code for _ in range(10)] == [400] * 10
+    refused = register("13900000000")
+    assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "Too many attempts to register this number" in refused.get_data(as_text=True)
+    assert all(register(f"13{i:09d}").status_code == 400 for i in range(1, 290))  # the rest of the room
+    flood = register("13999999999")
+    assert flood.status_code == 429 and "Too many registrations from this network" in flood.get_data(as_text=True)

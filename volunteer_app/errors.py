@@ -138,6 +138,9 @@ def init_app(app: Flask) -> None:
         kept = {name: value for name, value in exc.get_headers() if name in KEPT_HEADERS}
         if exc.code == 429:
             kept.setdefault("Retry-After", str(retry_after_seconds()))
+            limit = getattr(exc, "limit", None)  # Flask-Limiter: a limit with its own (translated) message
+            if limit is not None and limit.error_message:
+                description, code = exc.description, "too_many_attempts"
         return error_response(exc.code or 500, description, code, headers=kept)
 
     @app.errorhandler(Exception)

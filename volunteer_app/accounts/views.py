@@ -2,18 +2,15 @@
 from __future__ import annotations
 
 import base64
-from functools import wraps
 
 from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_babel import gettext as _
-from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.exceptions import HTTPException
 
 from ..db import get_session
-from ..errors import error_response
 from ..extensions import limiter
 from ..i18n import is_safe_redirect
 from ..qr import qr_png
@@ -31,36 +28,27 @@ bp = Blueprint("accounts", __name__)
 KEPT_ON_LOGIN = ("pending_scan", "pending_invite", "next")
 
 
-def _login_key() -> str:
-    """Phone number and address: guessing one account's password stays limited, while a crowd behind one
-    carrier address (a registration drive) logs in freely. Any spelling of a number counts as that number.
+def _number_and_address(action: str):
+    """Rate-limit key: the phone number of the form and the address. Guessing one account's password (or
+    registering one number again and again) stays limited, while a crowd behind one carrier address (a
+    registration drive) is not. Any spelling of a number counts as that number.
 
     Never raises: the limiter would take an exception for its storage failing and fall back to counting per
     process (an oversized body would then weaken the limits of every server). The view answers such a body."""
-    try:
-        phone = normalise_phone(request.form.get("phone"))
-    except HTTPException:  # the body is refused (e.g. too large)
-        phone = None
-    return f"login:{phone or '-'}@{get_remote_address()}"
 
-
-def _limit_message_on_refusal(view):
-    """A limit of this view refused the request: the limit's own translated message on the 429 page."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
+    def key() -> str:
         try:
-            return view(*args, **kwargs)
-        except RateLimitExceeded as exc:
-            window = exc.limit.limit.get_expiry()  # the longest wait; the page says how to go on meanwhile
-            return error_response(429, exc.description, "too_many_attempts", headers={"Retry-After": str(window)})
+            phone = normalise_phone(request.form.get("phone"))
+        except HTTPException:  # the body is refused (e.g. too large)
+            phone = None
+        return f"{action}:{phone or '-'}@{get_remote_address()}"
 
-    return wrapper
+    return key
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@_limit_message_on_refusal
-@limiter.limit("10 per minute; 100 per hour", methods=["POST"], key_func=_login_key, error_message=lambda: _(
+@limiter.limit("10 per minute; 100 per hour", methods=["POST"], key_func=_number_and_address("login"),
+               error_message=lambda: _(
     "Too many attempts to log in with this number. Please wait a minute and try again, or ask your team "
     "leader for a password reset link."))
 @limiter.limit("300 per minute; 3000 per hour", methods=["POST"], error_message=lambda: _(
@@ -112,8 +100,12 @@ def logout():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-# Per address, loose enough for a registration drive where a whole room shares one Wi-Fi or carrier NAT.
-@limiter.limit("20 per minute; 200 per hour", methods=["POST"])
+# Per number + address, and a loose flood guard per address: at a registration drive a whole room shares one
+# Wi-Fi or carrier NAT address.
+@limiter.limit("10 per minute; 50 per hour", methods=["POST"], key_func=_number_and_address("register"),
+               error_message=lambda: _("Too many attempts to register this number. Please wait a minute and try again."))
+@limiter.limit("300 per minute; 3000 per hour", methods=["POST"], error_message=lambda: _(
+    "Too many registrations from this network right now. Please wait a minute and try again."))
 def register():
     """A new volunteer registers (name, mobile, password, community, consent). Anyone not logged in."""
     if current_user.is_authenticated:
