@@ -41,7 +41,7 @@ def expected_months(session) -> dict[tuple[int, int, int, int], int]:
         scopes = [(summary.SCOPE_CITY, 0), (summary.SCOPE_THEME, theme_id)]
         unit = units.get(unit_id)
         while unit is not None:
-            if unit.level != "community":
+            if unit.level == "district":
                 scopes.append((summary.SCOPE_UNIT, unit.id))
             unit = units.get(unit.parent_id)
         for scope, scope_id in scopes:
@@ -86,7 +86,7 @@ def test_every_writer_keeps_the_summaries_true(session, world):
     activities.close_activity(session=session, activity_id=activity.id, actor_id=world.leader_a.id)
     assert_summaries_true(session)
     assert session.get(Activity, activity.id).live_count == 2
-    assert month_rows(session, world.member_a.id) == 4  # city, theme, street, district
+    assert month_rows(session, world.member_a.id) == 3  # city, theme, district
 
     mine = session.exec(select(Attendance).where(Attendance.activity_id == activity.id,
                                                  Attendance.volunteer_id == world.member_a.id)).one()
@@ -105,7 +105,7 @@ def test_every_writer_keeps_the_summaries_true(session, world):
     activities.add_missed(session=session, activity_id=activity.id, volunteer_id=newcomer.id, minutes=30,
                           reason="漏签", actor_id=world.leader_a.id)
     assert_summaries_true(session)
-    assert month_rows(session, newcomer.id) == 4
+    assert month_rows(session, newcomer.id) == 3
 
     ended = utcnow().replace(microsecond=0) - timedelta(days=1)
     activities.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
@@ -113,7 +113,7 @@ def test_every_writer_keeps_the_summaries_true(session, world):
                          starts_at=ended - timedelta(hours=2), ends_at=ended,
                          attendees=[(world.member_a.id, 60), (newcomer.id, 90)])
     assert_summaries_true(session)
-    assert month_rows(session, world.member_a.id) == 4
+    assert month_rows(session, world.member_a.id) == 3
 
     result = validate_and_write(session=session, kind="volunteers", actor_id=world.office.id, scope=None,
                                 table=read_table("volunteers", "名册.xlsx", xlsx(good_volunteers(world))))

@@ -225,7 +225,7 @@ class ActiveMonths(SQLModel, table=True):
     """Which local months a volunteer attended counted (closed, non-voided) activities, per scope.
 
     One row per (scope, scope id, era, volunteer): scope 0 is the whole city (scope id 0), 1 a theme,
-    2 a district or street (an ancestor-or-self of the activity's unit, communities excluded); an era is
+    2 a district (the one the activity's unit lies in; narrower areas count attendances); an era is
     60 months and `months` has bit m set when the volunteer attended in month era * 60 + m (months
     counted from year 0, Asia/Shanghai). 人数 of a month-aligned range is then a count of these rows
     instead of a distinct count over every attendance. Kept equal to the attendances by database

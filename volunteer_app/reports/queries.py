@@ -2,11 +2,11 @@
 
 Counted activities are closed ones: their attendee_count and total_minutes are final and
 equal the sum of their (non-voided) attendances, so the tallies read 40k activity rows instead
-of a million attendance rows, in two passes: one GROUP BY (team, unit, theme) that gives the
-headline sums, the theme, unit and team breakdowns, and one per month. The share recorded live
+of a million attendance rows, in two passes: one GROUP BY (team, unit) that gives the
+headline sums, the unit and team breakdowns, and one GROUP BY theme per local month. The share recorded live
 reads the activity's live_count (kept by triggers, reports/summary.py). The distinct volunteers
 (人数 and active volunteers) are counted from the active_months summary for the city, a theme, a
-district or a street over whole local months (a range whose partial months hold no other counted
+district over whole local months (a range whose partial months hold no other counted
 activity is as good as whole months; other partial months add their attendances exactly); any
 other filter counts attendances, reached from the filtered activities through the
 (activity_id, ...) index, which is cheap for the small sets such filters select.
@@ -282,7 +282,7 @@ def _summary_scope(f: ReportFilter, theme: Theme | None) -> tuple[int, int] | No
     if f.zone.key != summary.ZONE or f.team is not None:
         return None
     area = f.area
-    if area is not None and (theme is not None or area.level == "community"):
+    if area is not None and (theme is not None or area.level != "district"):
         return None
     if theme is not None:
         return summary.SCOPE_THEME, theme.id

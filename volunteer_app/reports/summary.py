@@ -7,7 +7,7 @@ close, corrections, retro logs, imports, scripts), because they are kept by the 
   leader scan), beside the service-maintained attendee_count, so that the share recorded live is
   a sum over activity rows. It is counted when the activity closes and kept while it is closed
   (corrections); while an activity is open it is not kept, so a check-in costs no extra UPDATE;
-- `active_months` (models.ActiveMonths): per scope (city, theme, district or street), era of 60
+- `active_months` (models.ActiveMonths): per scope (city, theme, district), era of 60
   months and volunteer, a bitmask of the local months in which the volunteer attended a counted
   (closed) activity with a non-voided attendance. 人数 of a month-aligned range is a count of rows.
 
@@ -70,9 +70,9 @@ def refresh_sql(dialect: str, volunteers: str | None) -> list[str]:
     parts = [
         f"SELECT a.volunteer_id AS volunteer_id, {SCOPE_CITY} AS scope, 0 AS scope_id, {month} AS mi {base} WHERE {where}",
         f"SELECT a.volunteer_id, {SCOPE_THEME}, act.theme_id, {month} {base} WHERE {where}",
-        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u0.id, {month} {base} {unit} WHERE {where} AND u0.level <> 'community'",
-        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u1.id, {month} {base} {parent} WHERE {where} AND u1.level <> 'community'",
-        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u2.id, {month} {base} {grand} WHERE {where} AND u2.level <> 'community'",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u0.id, {month} {base} {unit} WHERE {where} AND u0.level = 'district'",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u1.id, {month} {base} {parent} WHERE {where} AND u1.level = 'district'",
+        f"SELECT a.volunteer_id, {SCOPE_UNIT}, u2.id, {month} {base} {grand} WHERE {where} AND u2.level = 'district'",
     ]
     bits = (f"bit_or(CAST(1 AS BIGINT) << mod(src.mi, {ERA_MONTHS}))" if dialect == "postgresql"  # no % for psycopg
             else f"SUM(DISTINCT 1 << (src.mi % {ERA_MONTHS}))")  # distinct powers of two: their sum is their OR
@@ -90,10 +90,10 @@ def bulk_refresh_sql(dialect: str) -> list[str]:
     bits = (f"bit_or(CAST(1 AS BIGINT) << mod(mi, {ERA_MONTHS}))" if dialect == "postgresql"
             else f"SUM(DISTINCT 1 << (mi % {ERA_MONTHS}))")
     ancestors = " UNION ALL ".join([
-        "SELECT u0.id AS unit_id, u0.id AS scope_id FROM unit u0 WHERE u0.level <> 'community'",
-        "SELECT u0.id, u1.id FROM unit u0 JOIN unit u1 ON u1.id = u0.parent_id WHERE u1.level <> 'community'",
+        "SELECT u0.id AS unit_id, u0.id AS scope_id FROM unit u0 WHERE u0.level = 'district'",
+        "SELECT u0.id, u1.id FROM unit u0 JOIN unit u1 ON u1.id = u0.parent_id WHERE u1.level = 'district'",
         "SELECT u0.id, u2.id FROM unit u0 JOIN unit u1 ON u1.id = u0.parent_id JOIN unit u2 ON u2.id = u1.parent_id"
-        " WHERE u2.level <> 'community'",
+        " WHERE u2.level = 'district'",
     ])
     era = f"mi / {ERA_MONTHS}"
     return [
@@ -103,7 +103,7 @@ def bulk_refresh_sql(dialect: str) -> list[str]:
         f"FROM activity act WHERE act.status = 'closed'), "
         f"base AS MATERIALIZED (SELECT a.volunteer_id AS v, act.theme_id AS theme, act.unit_id AS unit, act.mi "
         f"FROM attendance a JOIN act ON act.id = a.activity_id WHERE a.voided_at IS NULL), "
-        f"anc AS ({ancestors}) "
+        f"anc AS MATERIALIZED ({ancestors}) "
         f"SELECT {SCOPE_CITY}, 0, {era}, v, {bits} FROM base GROUP BY {era}, v "
         f"UNION ALL SELECT {SCOPE_THEME}, theme, {era}, v, {bits} FROM base GROUP BY theme, {era}, v "
         f"UNION ALL SELECT {SCOPE_UNIT}, anc.scope_id, {era}, v, {bits} FROM base JOIN anc ON anc.unit_id = base.unit "
