@@ -195,14 +195,15 @@ def views(session: Session) -> list[tuple[str, str]]:
     ]
 
 
-def bench(url: str, repeat: int, cold_runs: int, only: str | None = None) -> None:
+def bench(url: str, repeat: int, cold_runs: int, only: str | None = None, skip: str | None = None) -> None:
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": "bench", "WTF_CSRF_ENABLED": False,
                       "RATELIMIT_ENABLED": False, "TESTING": True})
     engine = app.extensions["db_engine"]
     with Session(engine) as session:
         office = session.exec(select(Volunteer).where(Volunteer.role == "office", Volunteer.office_unit_id.is_(None))).first()
         counts = (session.exec(select(func.count(Activity.id))).one(), session.exec(select(func.count(Attendance.id))).one())
-        plan = [view for view in views(session) if only is None or only in view[0]]
+        plan = [view for view in views(session)
+                if (only is None or only in view[0]) and (skip is None or skip not in view[0])]
     print(f"{engine.dialect.name}: {counts[0]} activities, {counts[1]} attendances; "
           f"warm: median of {repeat} runs, cold: median of {cold_runs} runs")
     client = app.test_client()
@@ -266,13 +267,14 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=3, help="runs with the cache cleared before each")
     parser.add_argument("--export", choices=("csv", "xlsx"), help="measure a full-year record export instead")
     parser.add_argument("--only", help="time only the views whose label contains this text")
+    parser.add_argument("--skip", help="leave out the views whose label contains this text")
     args = parser.parse_args()
     if args.generate:
         generate(args.url)
     elif args.export:
         export_memory(args.url, args.export)
     else:
-        bench(args.url, args.repeat, args.cold, args.only)
+        bench(args.url, args.repeat, args.cold, args.only, args.skip)
 
 
 if __name__ == "__main__":
