@@ -188,6 +188,7 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("reports.teams", "GET"): Try(lambda s: "/office/team-tallies", OFFICE_ANY),
     ("reports.activity", "GET"): Try(lambda s: f"/office/activities/{s['closed']}", OFFICE_A),
     ("reports.signals_page", "GET"): Try(lambda s: "/office/signals", OFFICE_ANY),
+    ("reports.signals_refresh", "POST"): Try(lambda s: "/office/signals/refresh", OFFICE_ANY),
     ("reports.export_csv", "GET"): Try(lambda s: "/office/export.csv?kind=records", OFFICE_ANY),
     ("reports.export_xlsx", "GET"): Try(lambda s: "/office/export.xlsx?kind=tallies", OFFICE_ANY),
 }

@@ -30,10 +30,11 @@ def _domain_commands() -> list[click.Command]:
     """Commands that live with their domain."""
     from .activities.cli import close_overdue_command
     from .maintenance import COMMANDS as maintenance_commands
+    from .reports.cli import signals_group
     from .seed import seed_demo_command
     from .teams.jobs import import_group
 
-    return [seed_demo_command, import_group, close_overdue_command] + maintenance_commands
+    return [seed_demo_command, import_group, close_overdue_command, signals_group] + maintenance_commands
 
 
 @click.group("db")

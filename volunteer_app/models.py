@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    JSON,
     Index,
     LargeBinary,
     PrimaryKeyConstraint,
@@ -246,6 +247,45 @@ class ActiveMonths(SQLModel, table=True):
     era: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
     volunteer_id: int = Field(sa_column_kwargs={"primary_key": True, "autoincrement": False})
     months: int = Field(sa_type=BigInteger)
+
+
+class SignalFinding(SQLModel, table=True):
+    """One stored signal of padding (reports/signals.py), as found by the last `signals refresh`.
+
+    The detectors read attendances (seconds for a city year), so they run from cron, at the end of the
+    seed and on an office user's demand, and the signals page reads these rows filtered like the
+    dashboard. A finding is filed under its primary activity (`activity_id`): the date, unit, theme and
+    team the page filters by are that activity's. No foreign keys: the set is replaced as a whole by
+    every refresh, and a deleted activity must not be blocked by a finding about it.
+    """
+
+    __tablename__ = "signal_finding"
+    __table_args__ = (
+        Index("ix_signal_finding_kind_starts", "kind", "activity_starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=20)
+    at: datetime  # what the page sorts by (newest first): the detector's own time of the finding
+    activity_id: int  # the primary activity: what the filter is matched against
+    activity_starts_at: datetime
+    unit_id: int
+    theme_id: int
+    team_id: int
+    volunteer_id: int | None = None
+    activity_ids: list = Field(sa_type=JSON)  # every activity behind the finding (links)
+    figures: dict = Field(sa_type=JSON)
+
+
+class SignalRun(SQLModel, table=True):
+    """When the stored findings were computed: one row, replaced with them by every refresh."""
+
+    __tablename__ = "signal_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    computed_at: datetime  # the records the findings were computed from are those committed by then
+    seconds: float
+    findings: int
 
 
 class ScanRefusal(SQLModel, table=True):

@@ -880,6 +880,9 @@ def seed_database(engine: Engine, *, scale: Scale, seed: int, now: int) -> dict:
     if seeder.sqlite:
         with engine.connect() as conn:
             conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    from .reports import signals
+
+    signals.refresh(engine, zone=CHINA)  # stored signals: the demo's signals page shows the planted cases
     report = seeder.report
     team, second = seeder.demo_teams
     report["logins"] = [

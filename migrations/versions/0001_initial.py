@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 11:19:42.889498
+Create Date: 2026-11-26 12:06:52.029988
 """
 from typing import Sequence, Union
 
@@ -32,6 +32,30 @@ def upgrade() -> None:
     with op.batch_alter_table('active_months', schema=None) as batch_op:
         batch_op.create_index('ix_active_months_volunteer', ['volunteer_id'], unique=False)
 
+    op.create_table('signal_finding',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
+    sa.Column('at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('activity_starts_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('unit_id', sa.Integer(), nullable=False),
+    sa.Column('theme_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=True),
+    sa.Column('activity_ids', sa.JSON(), nullable=False),
+    sa.Column('figures', sa.JSON(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('signal_finding', schema=None) as batch_op:
+        batch_op.create_index('ix_signal_finding_kind_starts', ['kind', 'activity_starts_at'], unique=False)
+
+    op.create_table('signal_run',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('computed_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('seconds', sa.Float(), nullable=False),
+    sa.Column('findings', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
     op.create_table('theme',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -348,6 +372,11 @@ def downgrade() -> None:
 
     op.drop_table('unit')
     op.drop_table('theme')
+    op.drop_table('signal_run')
+    with op.batch_alter_table('signal_finding', schema=None) as batch_op:
+        batch_op.drop_index('ix_signal_finding_kind_starts')
+
+    op.drop_table('signal_finding')
     with op.batch_alter_table('active_months', schema=None) as batch_op:
         batch_op.drop_index('ix_active_months_volunteer')
 

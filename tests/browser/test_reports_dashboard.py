@@ -109,6 +109,9 @@ def test_office_filters_drills_down_and_downloads(browser, live_server, session,
         page.screenshot(path=str(SHOTS / f"reports-activity-{size}.png"), full_page=True)
 
         page.goto("/office/signals?from=2026-01-01&to=2026-12-31")
+        page.locator("#signal-run button[type=submit]").click()  # stored findings: computed on demand here
+        page.wait_for_selector("#signal-retro_no_photo")
+        assert "from=2026-01-01" in page.url
         assert page.locator("#signal-retro_no_photo").get_attribute("data-count") == "1"
         page.screenshot(path=str(SHOTS / f"reports-signals-{size}.png"), full_page=True)
         if size == "phone":

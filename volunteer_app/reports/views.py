@@ -11,14 +11,15 @@ from datetime import date, datetime
 from functools import wraps
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, render_template, request
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from ..db import get_engine, get_session
+from ..db import get_engine, get_session, reads_first, write_transaction
+from ..extensions import limiter
 from ..i18n import current_language, theme_name
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from . import charts, export, queries, signals
@@ -148,11 +149,40 @@ def activity(activity_id: int):
 @bp.get("/signals")
 @office_required
 def signals_page():
-    """Signals of padded numbers for the filter, each with links to the records behind it."""
+    """Signals of padded numbers for the filter, each with links to the records behind it.
+
+    Reads the findings stored by the last refresh (reports/signals.py): the detectors themselves take
+    seconds over a city year, so they run from cron, after the seed, or when an office user asks.
+    """
     f = current_filter()
-    findings = signals.cached_signals(session=get_session(), f=f)
-    return render_template("reports/signals.html", f=f, findings=findings, labels=filter_labels(f),
-                           limit=signals.LIMIT, titles=SIGNAL_TITLES)
+    stored = signals.stored_signals(session=get_session(), f=f)
+    return render_template("reports/signals.html", f=f, findings=stored.findings, run=stored.run,
+                           labels=filter_labels(f), limit=signals.LIMIT, titles=SIGNAL_TITLES)
+
+
+@bp.post("/signals/refresh")
+@reads_first
+@office_required
+@limiter.limit("2 per minute; 20 per hour", key_func=lambda: f"signals-refresh:user:{_user_id()}",
+               error_message=lambda: _("Signals were refreshed a moment ago. Please wait a few minutes."))
+@limiter.limit("6 per minute; 60 per hour", key_func=lambda: "signals-refresh",
+               error_message=lambda: _("Signals are being refreshed often right now. Please wait a few minutes."))
+def signals_refresh():
+    """Run every detector now (seconds over a city year) and store the findings; back to the signals page.
+
+    The detectors read in the request's read transaction (no writer lock is held meanwhile), and the
+    findings are replaced in one short write transaction. CSRF-protected and rate-limited.
+    """
+    f = current_filter()  # the page to return to; a district office's limits hold here as on the page
+    computed = signals.compute(session=get_session(), zone=f.zone, workers=signals.REFRESH_WORKERS)
+    with write_transaction() as session:
+        stored = signals.store(session=session, computed=computed)
+    if stored:
+        flash(_("Signals refreshed: %(count)d findings in %(seconds).1f s.", count=len(computed.rows),
+                seconds=computed.seconds), "success")
+    else:
+        flash(_("Another refresh finished first; its findings are shown."), "info")
+    return redirect(url_for("reports.signals_page", **f.params()), 303)
 
 
 @bp.get("/export.csv")
@@ -212,6 +242,11 @@ def _streamed_records(engine, f: ReportFilter, fmt: str):
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _user_id() -> object:
+    """The logged-in account's id for a rate-limit key (the limiter may ask before login is checked)."""
+    return getattr(current_user, "id", None)
 
 
 def current_filter() -> ReportFilter:
