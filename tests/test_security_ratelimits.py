@@ -60,6 +60,7 @@ LIMITED: dict[str, Limited] = {
     "privacy.export": Limited("POST", lambda c: "/privacy/export/json", 20, login="13800000003"),
     "privacy.delete": Limited("POST", lambda c: "/privacy/delete", 5, login="13800000003",
                               data=lambda c: {"password": "wrong password", "confirm": "y"}),
+    "reports.signals_refresh": Limited("POST", lambda c: "/office/signals/refresh", 2, login="13800000009"),
 }
 # Where the issue asks for limits: login, registration, password reset, invite joining and check-in.
 REQUIRED = {"accounts.login", "accounts.register", "accounts.reset_password", "teams.join", "checkin.scan_post"}
