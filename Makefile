@@ -11,9 +11,10 @@ PYTEST_ARGS ?= -n 2
 
 .PHONY: run test setup setup-test translations messages migration bench-seed bench-checkin bench-dashboard clean
 
-run: setup translations  ## set up, migrate, seed the city demo if empty, serve on http://127.0.0.1:5000
+run: setup translations  ## set up, migrate, seed the city demo if empty, compute its signals, serve on http://127.0.0.1:5000
 	$(BIN)/volunteer-app db upgrade
 	$(BIN)/volunteer-app seed-demo --scale city --if-empty
+	$(BIN)/volunteer-app signals refresh
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile - 'volunteer_app:create_app()'
 
 test: setup-test translations  ## set up with test extras and run the whole suite

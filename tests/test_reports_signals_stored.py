@@ -223,12 +223,14 @@ def test_time_of_the_run_is_shown_in_china_time(session, client, auth, world, pl
     assert f"As of {local}" in page(client)
 
 
-def test_the_seed_stores_the_planted_cases(runner, app, client, auth):
+def test_the_seeded_demo_gets_its_planted_cases_stored(runner, app, client, auth):
     from volunteer_app.seed import DEMO_PASSWORD, OFFICE_PHONE
 
     from .test_seed import seed
 
     seed(runner)
+    result = runner.invoke(args=["signals", "refresh"])  # what `make run` does after seeding (and cron later)
+    assert result.exit_code == 0, result.output
     engine = app.extensions["db_engine"]
     with Session(engine) as session:
         run = session.exec(select(SignalRun)).one()

@@ -149,6 +149,7 @@ def seed_demo_command(scale: str, seed: int, if_empty: bool, now_text: str | Non
         f"{report['memberships']:,} memberships, {report['activities']:,} activities, "
         f"{report['attendances']:,} attendances, {report['photos']:,} photos."
     )
+    click.echo("The signals of padding are computed by `volunteer-app signals refresh` (cron; `make run` runs it).")
     click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
     for role, phone, name, note in report["logins"]:
         click.echo(f"  {role:<22} {phone}  {name}{'  ' + note if note else ''}")
@@ -880,9 +881,6 @@ def seed_database(engine: Engine, *, scale: Scale, seed: int, now: int) -> dict:
     if seeder.sqlite:
         with engine.connect() as conn:
             conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-    from .reports import signals
-
-    signals.refresh(engine, zone=CHINA)  # stored signals: the demo's signals page shows the planted cases
     report = seeder.report
     team, second = seeder.demo_teams
     report["logins"] = [
