@@ -351,15 +351,21 @@ def is_leader(session: Session, team_id: int, volunteer_id: int) -> bool:
 
 _m = Membership.__table__.c
 _a = Activity.__table__.c
-_member_where = (_m.team_id == bindparam("team_id"), _m.volunteer_id == bindparam("volunteer_id"), _m.status == "active")
-_ACTIVE_MEMBER = select(_m.id).where(*_member_where).limit(1)
-_ACTIVE_LEADER = select(_m.id).where(*_member_where, _m.role == "leader").limit(1)
+
+
+def _active_membership(team, volunteer, *, leader: bool = False) -> tuple:
+    """The conditions of "an active member (leader) of the team", for the statements below."""
+    return (_m.team_id == team, _m.volunteer_id == volunteer, _m.status == "active") \
+        + ((_m.role == "leader",) if leader else ())
+
+
+_ACTIVE_MEMBER = select(_m.id).where(*_active_membership(bindparam("team_id"), bindparam("volunteer_id"))).limit(1)
+_ACTIVE_LEADER = select(_m.id).where(
+    *_active_membership(bindparam("team_id"), bindparam("volunteer_id"), leader=True)).limit(1)
 _GATE = select(
     _a.id, _a.team_id, _a.status, _a.starts_at, _a.ends_at, _a.members_only, _a.lat, _a.lng, _a.radius_m, _a.secret,
-    exists().where(_m.team_id == _a.team_id, _m.volunteer_id == bindparam("volunteer_id"),
-                   _m.status == "active").label("is_member"),
-    exists().where(_m.team_id == _a.team_id, _m.volunteer_id == bindparam("recorded_by_id"), _m.status == "active",
-                   _m.role == "leader").label("recorder_leads"),
+    exists().where(*_active_membership(_a.team_id, bindparam("volunteer_id"))).label("is_member"),
+    exists().where(*_active_membership(_a.team_id, bindparam("recorded_by_id"), leader=True)).label("recorder_leads"),
 ).where(_a.id == bindparam("activity_id"))
 _ACTIVITY_STATUS = select(_a.status).where(_a.id == bindparam("activity_id"))
 _t = Attendance.__table__

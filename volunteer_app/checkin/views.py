@@ -42,11 +42,8 @@ def _scan_key() -> str:
 
 def _count_breach(_limit) -> Response:
     """Too many attempts is a refusal too: count it and answer with the translated page."""
-    get_session().rollback()
-    with write_transaction() as session:
-        service.record_refusal(session=session, code="too_many_attempts",
-                               volunteer_id=current_user.id if current_user.is_authenticated else None)
-    return _refusal_page("too_many_attempts", _("Too many attempts. Please wait a minute and try again."), None)
+    return _refuse_and_count("too_many_attempts", _("Too many attempts. Please wait a minute and try again."),
+                             token=None, activity_id=None)
 
 
 @bp.get("/healthz")
@@ -120,9 +117,9 @@ def scan_post(token: str):
         if exc.code in ("already_checked_in", "already_checked_out"):
             flash(exc.message, "info")
             return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
-        return _refuse_and_count(exc, token, activity_id)
+        return _refuse_and_count(exc.code, exc.message, token=token, activity_id=activity_id)
     except DomainError as exc:
-        return _refuse_and_count(exc, token, activity_id)
+        return _refuse_and_count(exc.code, exc.message, token=token, activity_id=activity_id)
     http_session.pop(PENDING_KEY, None)
     return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
 
@@ -265,12 +262,13 @@ def _refusal_page(code: str, message: str, token: str | None):
     return render_template("checkin/refused.html", code=code, message=message, report_url=report), status, headers
 
 
-def _refuse_and_count(exc: DomainError, token: str, activity_id: int | None):
+def _refuse_and_count(code: str, message: str, *, token: str | None, activity_id: int | None):
     """Answer a refused POST and count it (nothing else of the request is kept)."""
     get_session().rollback()
     with write_transaction() as session:
-        service.record_refusal(session=session, code=exc.code, activity_id=activity_id, volunteer_id=current_user.id)
-    return _refusal_page(exc.code, exc.message, token)
+        service.record_refusal(session=session, code=code, activity_id=activity_id,
+                               volunteer_id=current_user.id if current_user.is_authenticated else None)
+    return _refusal_page(code, message, token)
 
 
 def _device_hash() -> str | None:
