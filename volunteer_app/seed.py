@@ -593,7 +593,7 @@ class Seeder:
         images = demo_images()
         photos: list[tuple] = []
         counts = {"attendances": 0}
-        active_months = ActiveMonthsBuilder(self.units)
+        active_months = summary.ActiveMonthsBuilder(self.units)
         for i in range(0, len(self.specs), 1000):
             activity_rows, attendance_rows = [], []
             for spec in self.specs[i: i + 1000]:
@@ -615,7 +615,7 @@ class Seeder:
             counts["attendances"] += len(attendance_rows)
         _recreate_indexes(conn, dropped)
         # live_count was written with each activity; active_months was collected while the rows were made
-        # (what summary.rebuild() derives, without reading 1.2 million attendances back; tests/test_seed.py
+        # (summary.ActiveMonthsBuilder: what summary.rebuild() derives, without reading the rows back; tests/test_seed.py
         # compares the two).
         self._insert(conn, ActiveMonths, ("scope", "scope_id", "era", "volunteer_id", "months"), active_months.rows())
         summary.create_triggers(conn)
@@ -896,46 +896,6 @@ def seed_database(engine: Engine, *, scale: Scale, seed: int, now: int) -> dict:
         ("volunteer", VOLUNTEER_PHONE, "王小红", team.name),
     ]
     return report
-
-
-class ActiveMonthsBuilder:
-    """The rows of active_months (reports/summary.py) for the seeded attendances, collected as they are made.
-
-    The same as summary.rebuild() derives from the tables — for every closed activity's non-voided attendances,
-    per scope (city, theme, the district the activity's unit lies in) and 60-month era, each volunteer's bitmask
-    of local months — but from the rows in memory: a few dictionary updates per attendance instead of reading
-    1.2 million rows back and grouping them (~5 s at city scale).
-    """
-
-    def __init__(self, units: list[tuple]):
-        parent = {u[0]: u[1] for u in units}
-        level = {u[0]: u[2] for u in units}
-        self.district: dict[int, int | None] = {}
-        for unit_id in parent:
-            d = unit_id
-            while d is not None and level[d] != "district":
-                d = parent[d]
-            self.district[unit_id] = d
-        self.masks: dict[tuple[int, int, int], dict[int, int]] = {}
-
-    def add(self, start: int, theme_id: int, unit_id: int, volunteer_ids: list[int]) -> None:
-        local = datetime.fromtimestamp(start, CHINA)
-        era, month = divmod(local.year * 12 + local.month - 1, summary.ERA_MONTHS)
-        bit = 1 << month
-        keys = [(summary.SCOPE_CITY, 0, era), (summary.SCOPE_THEME, theme_id, era)]
-        if self.district.get(unit_id) is not None:
-            keys.append((summary.SCOPE_UNIT, self.district[unit_id], era))
-        for key in keys:
-            masks = self.masks.setdefault(key, {})
-            for volunteer_id in volunteer_ids:
-                masks[volunteer_id] = masks.get(volunteer_id, 0) | bit
-
-    def rows(self):
-        """(scope, scope_id, era, volunteer_id, months) in key order (the table's primary key)."""
-        for key in sorted(self.masks):
-            masks = self.masks[key]
-            for volunteer_id in sorted(masks):
-                yield (*key, volunteer_id, masks[volunteer_id])
 
 
 # --- helpers ------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ call `rebuild()` and `create_triggers()` (seed.py).
 """
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Connection
 
@@ -267,6 +270,46 @@ def rebuild(conn: Connection, *, live_counts: bool = True) -> None:
         conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
     for statement in bulk_refresh_sql(conn.dialect.name):
         conn.exec_driver_sql(statement)
+
+
+class ActiveMonthsBuilder:
+    """The rows of active_months for rows being bulk-loaded (the seed), collected as they are made.
+
+    The same as rebuild() derives from the tables — for every closed activity's non-voided attendances,
+    per scope (city, theme, the district the activity's unit lies in) and 60-month era, each volunteer's bitmask
+    of local months — but from the rows in memory: a few dictionary updates per attendance instead of reading
+    1.2 million rows back and grouping them (~5 s at city scale).
+    """
+
+    def __init__(self, units: list[tuple]):
+        parent = {u[0]: u[1] for u in units}
+        level = {u[0]: u[2] for u in units}
+        self.district: dict[int, int | None] = {}
+        for unit_id in parent:
+            d = unit_id
+            while d is not None and level[d] != "district":
+                d = parent[d]
+            self.district[unit_id] = d
+        self.masks: dict[tuple[int, int, int], dict[int, int]] = {}
+
+    def add(self, start: int, theme_id: int, unit_id: int, volunteer_ids: list[int]) -> None:
+        local = datetime.fromtimestamp(start, ZoneInfo(ZONE))
+        era, month = divmod(local.year * 12 + local.month - 1, ERA_MONTHS)
+        bit = 1 << month
+        keys = [(SCOPE_CITY, 0, era), (SCOPE_THEME, theme_id, era)]
+        if self.district.get(unit_id) is not None:
+            keys.append((SCOPE_UNIT, self.district[unit_id], era))
+        for key in keys:
+            masks = self.masks.setdefault(key, {})
+            for volunteer_id in volunteer_ids:
+                masks[volunteer_id] = masks.get(volunteer_id, 0) | bit
+
+    def rows(self):
+        """(scope, scope_id, era, volunteer_id, months) in key order (the table's primary key)."""
+        for key in sorted(self.masks):
+            masks = self.masks[key]
+            for volunteer_id in sorted(masks):
+                yield (*key, volunteer_id, masks[volunteer_id])
 
 
 def register(metadata: MetaData) -> None:
