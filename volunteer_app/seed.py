@@ -615,8 +615,8 @@ class Seeder:
             counts["attendances"] += len(attendance_rows)
         _recreate_indexes(conn, dropped)
         # live_count was written with each activity; active_months was collected while the rows were made
-        # (summary.ActiveMonthsBuilder: what summary.rebuild() derives, without reading the rows back; tests/test_seed.py
-        # compares the two).
+        # (summary.ActiveMonthsBuilder: what summary.rebuild() derives, without reading the rows back;
+        # tests/test_seed.py compares the two).
         self._insert(conn, ActiveMonths, ("scope", "scope_id", "era", "volunteer_id", "months"), active_months.rows())
         summary.create_triggers(conn)
         photo_rows = [(n, a, u, ts(c), w, h, s, img, th) for n, (a, u, c, w, h, s, img, th) in enumerate(photos, 1)]
