@@ -6,7 +6,7 @@ import io
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import select
 
 from ..accounts.paging import wants_fragment
