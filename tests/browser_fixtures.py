@@ -92,7 +92,10 @@ def wait_for_htmx(page) -> None:
     """Wait until htmx has no request in flight and has finished swapping and settling new content.
 
     New elements answer to their hx-* attributes only once settled; acting on them earlier races htmx.
+    The page must also have loaded: htmx is a deferred script and wires hx-* up once the document is ready,
+    so a change made right after a click-through navigation would otherwise go unheard.
     """
     page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        "() => document.readyState === 'complete' && window.htmx"
+        " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )

@@ -53,6 +53,7 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     volunteer.goto(url)
     assert world.team_a.name in volunteer.locator("h1").inner_text()
     volunteer.click("#join-register")
+    wait_for_htmx(volunteer)  # the register page has loaded and htmx has wired up the unit picker
     volunteer.fill("input[name=name]", "  吴新人 ")
     volunteer.fill("input[name=phone]", "+86 139-8765-4321")
     volunteer.fill("input[name=password]", "new volunteer 1")
