@@ -16,12 +16,15 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+from collections import namedtuple
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import Executable
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -208,3 +211,85 @@ def _close_session(exc: BaseException | None) -> None:
             session.rollback()
     finally:
         session.close()
+
+
+# --- the driver path: one hot route without the Session ----------------------------------------------
+
+
+class DirectStatement:
+    """A Core statement run straight on a DB-API cursor, for the one route where SQLAlchemy's execution
+    layer is most of the cost (the check-in POST: ~0.1 ms per statement for the Session and Connection
+    against ~0.01 ms for the driver call; measured in docs/PERFORMANCE.md).
+
+    The statement is still written once, in Core. It is compiled once per dialect; its parameters go
+    through the same bind processors and its result columns through the same result processors that
+    SQLAlchemy applies, so what is written and read here is exactly what the ORM writes and reads.
+    """
+
+    def __init__(self, statement: Executable):
+        self.statement = statement
+        self._plans: dict[str, tuple] = {}  # by dialect name: one driver per backend in this app
+        self._readers: dict[str, tuple] = {}
+
+    def first(self, cursor, dialect: Dialect, params: dict[str, Any]):
+        """Execute with params on cursor; the first row (a named tuple of the statement's columns) or None.
+
+        For statements of at most a few rows (a row by key, an INSERT ... RETURNING).
+        """
+        sql, compiled, positions, binders, columns, row_type = self._plan(dialect)
+        values = compiled.construct_params(params)
+        for name, process in binders:
+            values[name] = process(values[name])
+        cursor.execute(sql, [values[name] for name in positions] if positions is not None else values)
+        rows = cursor.fetchall()  # all of them: a statement left half-read would stay open in the transaction
+        if not rows:
+            return None
+        readers = self._readers.get(dialect.name)
+        if readers is None:  # the driver's column types (cursor.description) choose some processors
+            readers = self._readers[dialect.name] = tuple(
+                column.type.dialect_impl(dialect).result_processor(dialect, described[1])
+                for column, described in zip(columns, cursor.description))
+        return row_type._make(value if read is None else read(value) for read, value in zip(readers, rows[0]))
+
+    def _plan(self, dialect: Dialect) -> tuple:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binders = tuple((name, process) for bind, name in compiled.bind_names.items()
+                            if (process := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None)
+            columns = list(self.statement.exported_columns)
+            row_type = namedtuple("Row", [column.key for column in columns])
+            positions = tuple(compiled.positiontup) if compiled.positional else None
+            plan = self._plans[dialect.name] = (str(compiled), compiled, positions, binders, columns, row_type)
+        return plan
+
+
+@contextmanager
+def driver_connection(engine: Engine) -> Iterator[Any]:
+    """A pooled DB-API connection for DirectStatement, apart from the request's Session.
+
+    On SQLite it is in autocommit mode (a lone SELECT reads without a transaction); on PostgreSQL the
+    first statement opens a transaction. Whatever is left uncommitted is rolled back by the pool.
+    """
+    connection = engine.raw_connection()
+    try:
+        yield connection
+    finally:
+        connection.close()
+
+
+@contextmanager
+def driver_write(engine: Engine, connection) -> Iterator[None]:
+    """The block's statements on connection as one write transaction: committed, or rolled back if it raised.
+
+    On SQLite it takes the writer turn and begins IMMEDIATE, like write_transaction().
+    """
+    with _write_turn(engine):
+        if engine.dialect.name == "sqlite":
+            connection.cursor().execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise

@@ -51,13 +51,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Row, bindparam, exists, update
+from sqlalchemy import Engine, Row, bindparam, exists, true, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from ..db import DirectStatement, driver_connection, driver_write
 from ..errors import DomainError
-from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
+from ..models import Activity, Attendance, Membership, ScanRefusal, Volunteer, utcnow
 from . import tokens
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
@@ -175,11 +176,65 @@ def apply_check_in(*, session: Session, planned: dict) -> int:
     attendance_id = connection.execute(insert_new, planned).scalar()
     if attendance_id is not None:
         return attendance_id
+    raise_not_inserted(session=session, planned=planned)
+
+
+def raise_not_inserted(*, session: Session, planned: dict) -> None:
+    """Say why a planned attendance was not written: already in (at 09:02), voided, or the activity not open."""
     existing = attendance_of(session=session, activity_id=planned["activity_id"], volunteer_id=planned["volunteer_id"])
     if existing is not None:
         _raise_existing(existing)
-    status = connection.execute(_ACTIVITY_STATUS, {"activity_id": planned["activity_id"]}).scalar()
+    status = session.connection().execute(_ACTIVITY_STATUS, {"activity_id": planned["activity_id"]}).scalar()
     raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
+
+
+class NotWritten(Exception):
+    """self_check_in wrote nothing although every rule passed (the person was in already, or the activity
+    closed meanwhile): `planned` is the row, for raise_not_inserted to say why."""
+
+    def __init__(self, planned: dict):
+        super().__init__("attendance not written")
+        self.planned = planned
+
+
+def self_check_in(
+    *,
+    engine: Engine,
+    token: str,
+    secret_key: str,
+    scanned_at: datetime,
+    volunteer_id: int,
+    session_version: int,
+    expected_activity_id: int | None = None,
+    device_hash: str | None = None,
+    geo: tuple | None = None,
+) -> int | None:
+    """The volunteer's own check-in by a scanned token, on the driver path: the new attendance's id.
+
+    The day-of-action hot path (POST /c/<token>), equal in its rules to gate_for_token + plan_check_in +
+    apply_check_in: one read (the gate, which also confirms that this login is still valid: account
+    active, not deleted, same session version) and one insert, each a DirectStatement on one pooled
+    connection, the insert in a short write transaction (db.driver_write). Returns None when the login
+    is no longer valid (the caller sends the person to log in); raises TokenError / CheckinError like
+    gate_for_token and plan_check_in, and NotWritten when the insert wrote nothing.
+    """
+    parsed = tokens.parse_activity_token(token)
+    dialect = engine.dialect
+    with driver_connection(engine) as connection:
+        cursor = connection.cursor()
+        gate = _SELF_GATE.first(cursor, dialect, {"activity_id": parsed.activity_id, "volunteer_id": volunteer_id,
+                                                  "recorded_by_id": None, "session_version": session_version})
+        if gate is not None and not gate.login_valid:
+            return None
+        _check_token(parsed, gate, secret_key=secret_key, scanned_at=scanned_at,
+                     expected_activity_id=expected_activity_id)
+        planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method="self_scan",
+                                device_hash=device_hash, geo=geo)
+        with driver_write(engine, connection):
+            row = _INSERT_NEW_DIRECT[dialect.name].first(cursor, dialect, planned)
+    if row is None:
+        raise NotWritten(planned)
+    return row.id
 
 
 def check_out(
@@ -367,6 +422,10 @@ _GATE = select(
     exists().where(*_active_membership(_a.team_id, bindparam("volunteer_id"))).label("is_member"),
     exists().where(*_active_membership(_a.team_id, bindparam("recorded_by_id"), leader=True)).label("recorder_leads"),
 ).where(_a.id == bindparam("activity_id"))
+_v = Volunteer.__table__.c
+_SELF_GATE = DirectStatement(_GATE.add_columns(
+    exists().where(_v.id == bindparam("volunteer_id"), _v.is_active == true(), _v.deleted_at.is_(None),
+                   _v.session_version == bindparam("session_version")).label("login_valid")))
 _ACTIVITY_STATUS = select(_a.status).where(_a.id == bindparam("activity_id"))
 _t = Attendance.__table__
 _NEW_ROW = ("activity_id", "volunteer_id", "checked_in_at", "checkout_auto", "credited_minutes", "method",
@@ -379,6 +438,7 @@ _INSERT_NEW = {
     for name, dialect_insert, select_ in (("sqlite", sqlite_insert, _OPEN_ACTIVITY_ROW),
                                           ("postgresql", postgresql_insert, _OPEN_ACTIVITY_ROW.with_for_update(read=True)))
 }
+_INSERT_NEW_DIRECT = {name: DirectStatement(statement) for name, statement in _INSERT_NEW.items()}
 
 
 def _hhmm(value: datetime) -> str:
