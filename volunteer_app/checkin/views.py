@@ -72,7 +72,7 @@ def _check_in_attempt() -> None:
 
 
 @limiter.request_filter
-def _check_in_post_until_it_counts() -> bool:
+def _no_limiter_pass_before_a_check_in_post() -> bool:
     """The check-in POST has no limit to check before it runs (its attempts are counted afterwards, by
     _count_attempt): spare it the limiter's pass over every request, a tenth of the cost of a check-in."""
     return request.endpoint == "checkin.scan_post" and not g.get("counting_check_in_attempt")
@@ -157,7 +157,7 @@ def scan_post(token: str):
             if activity_id is None:  # the login has ended (logged out elsewhere, account closed)
                 logout_user()
                 return login_manager.unauthorized()
-    except (service.CheckinError, DomainError) as exc:
+    except DomainError as exc:  # CheckinError, TokenError
         if not current_user.is_authenticated:  # a refusal is told only to a valid login
             return login_manager.unauthorized()
         if exc.code in ("already_checked_in", "already_checked_out"):
