@@ -149,6 +149,22 @@ def test_a_forged_or_missing_login_gets_the_login_page(client, session, world):
     assert session.exec(select(func.count(Attendance.id))).one() == 0
 
 
+def test_a_phone_kept_logged_in_checks_in_after_the_browser_forgot_its_session(client, session, world):
+    """"Keep me logged in": the session cookie is gone (browser restarted), the remember-me cookie is not."""
+    activity = factories.make_activity(session, world.team_a, status="open")
+    session.commit()
+    response = client.post("/login", data={"phone": world.member_a.phone, "password": factories.PASSWORD,
+                                           "remember": "y"})
+    assert response.status_code == 302
+    assert client.get_cookie("remember_token") is not None
+    client.delete_cookie("session")
+    response = post_in(client, activity)
+    assert response.status_code == 303 and "/login" not in response.headers["Location"]
+    fresh(session)
+    attendance = session.exec(select(Attendance)).one()
+    assert attendance.volunteer_id == world.member_a.id and attendance.activity_id == activity.id
+
+
 def test_a_deleted_account_cannot_check_in(client, auth, session, world):
     activity = factories.make_activity(session, world.team_a, status="open")
     session.commit()

@@ -125,8 +125,10 @@ def scan_post(token: str):
     attendance the person is entitled to, and the unique constraint bounds them.
     """
     login = _session_login()
-    if login is None:
-        return login_manager.unauthorized()
+    if login is None:  # no login in the session: flask-login may still restore one from the remember-me cookie
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        login = (current_user.id, current_user.session_version)
     action = request.form.get("action", "")
     try:
         expected = int(request.form.get("activity", ""))
