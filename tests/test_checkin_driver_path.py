@@ -32,12 +32,13 @@ def test_a_driver_check_in_writes_what_the_orm_path_writes(app, session, world):
     slow = factories.make_activity(session, world.team_a, status="open", lat=31.2, lng=121.4, radius_m=300)
     session.commit()
     geo = (31.2001, 121.4001, 15.0)
-    new_id = self_check_in(app, fast, world.member_a, device_hash="d" * 32, geo=geo)
+    checked_in = self_check_in(app, fast, world.member_a, device_hash="d" * 32, geo=geo)
+    assert checked_in.activity_id == fast.id
     service.check_in(session=session, activity_id=slow.id, volunteer_id=world.member_a.id, method="self_scan",
                      device_hash="d" * 32, geo=geo)
     session.commit()
     fresh(session)
-    by_driver = session.get(Attendance, new_id)
+    by_driver = session.get(Attendance, checked_in.attendance_id)
     by_orm = session.exec(select(Attendance).where(Attendance.activity_id == slow.id)).one()
     assert by_driver.activity_id == fast.id and by_driver.volunteer_id == world.member_a.id
     assert by_driver.checked_in_at.tzinfo is not None
@@ -195,3 +196,19 @@ def test_repeats_count_as_attempts_but_a_new_check_in_always_goes_through(limite
     fresh(session)
     assert session.exec(select(func.count(Attendance.id))).one() == 2
     assert session.exec(select(func.count(ScanRefusal.id)).where(ScanRefusal.code == "too_many_attempts")).one() == 1
+
+
+def test_the_answer_leads_to_the_activity_checked_in(client, auth, session, world):
+    """The redirect names the activity (not the new attendance, whose id differs here) and its page confirms."""
+    activities = [factories.make_activity(session, world.team_a, status="open", title=f"活动{i}") for i in range(3)]
+    session.commit()
+    auth.login(world.member_a.phone)
+    target = activities[2]
+    response = post_in(client, target)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/c/result/{target.id}")
+    fresh(session)
+    attendance = session.exec(select(Attendance)).one()
+    assert attendance.id != target.id
+    page = client.get(response.headers["Location"])
+    assert page.status_code == 200 and "活动2" in page.get_data(as_text=True)

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -188,6 +189,13 @@ def raise_not_inserted(*, session: Session, planned: dict) -> None:
     raise CheckinError({"scheduled": "not_open", None: "no_activity"}.get(status, status or "not_open"))
 
 
+class CheckedIn(NamedTuple):
+    """What self_check_in wrote."""
+
+    activity_id: int
+    attendance_id: int
+
+
 class NotWritten(Exception):
     """self_check_in wrote nothing although every rule passed (the person was in already, or the activity
     closed meanwhile): `planned` is the row, for raise_not_inserted to say why."""
@@ -208,8 +216,8 @@ def self_check_in(
     expected_activity_id: int | None = None,
     device_hash: str | None = None,
     geo: tuple | None = None,
-) -> int | None:
-    """The volunteer's own check-in by a scanned token, on the driver path: the new attendance's id.
+) -> CheckedIn | None:
+    """The volunteer's own check-in by a scanned token, on the driver path: the activity and the new attendance.
 
     The day-of-action hot path (POST /c/<token>), equal in its rules to gate_for_token + plan_check_in +
     apply_check_in: one read (the gate, which also confirms that this login is still valid: account
@@ -234,7 +242,7 @@ def self_check_in(
             row = _INSERT_NEW_DIRECT[dialect.name].first(cursor, dialect, planned)
     if row is None:
         raise NotWritten(planned)
-    return row.id
+    return CheckedIn(activity_id=gate.id, attendance_id=row.id)
 
 
 def check_out(

@@ -149,16 +149,17 @@ def scan_post(token: str):
             flash(_("You are checked out. Thank you for your service!"), "success")
         else:
             try:
-                activity_id = service.self_check_in(
+                checked_in = service.self_check_in(
                     engine=get_engine(), token=token, secret_key=current_app.config["SECRET_KEY"],
                     scanned_at=scanned_at, volunteer_id=login[0], session_version=login[1],
                     expected_activity_id=expected, device_hash=_device_hash(), geo=_geo_from_form())
             except service.NotWritten as not_written:
                 activity_id = not_written.planned["activity_id"]
                 service.raise_not_inserted(session=get_session(), planned=not_written.planned)
-            if activity_id is None:  # the login has ended (logged out elsewhere, account closed)
+            if checked_in is None:  # the login has ended (logged out elsewhere, account closed)
                 logout_user()
                 return login_manager.unauthorized()
+            activity_id = checked_in.activity_id
     except DomainError as exc:  # CheckinError, TokenError
         if not current_user.is_authenticated:  # a refusal is told only to a valid login
             return login_manager.unauthorized()
