@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
@@ -180,7 +180,7 @@ def apply_check_in(*, session: Session, planned: dict) -> int:
     raise_not_inserted(session=session, planned=planned)
 
 
-def raise_not_inserted(*, session: Session, planned: dict) -> None:
+def raise_not_inserted(*, session: Session, planned: dict) -> NoReturn:
     """Say why a planned attendance was not written: already in (at 09:02), voided, or the activity not open."""
     existing = attendance_of(session=session, activity_id=planned["activity_id"], volunteer_id=planned["volunteer_id"])
     if existing is not None:
