@@ -81,6 +81,34 @@ def test_session_cookie_is_httponly_and_lax(client):
     assert not cookie.secure  # plain HTTP in tests and `make run`
 
 
+def test_sessions_sign_with_one_serializer_per_key_and_honour_key_rotation(make_app, world):
+    """The cached serializer is Flask's own: a login survives; a rotated key keeps old cookies valid through
+    SECRET_KEY_FALLBACKS; a cookie signed with an unknown key is no login at all."""
+    old = make_app(SECRET_KEY="the-old-secret-key-0123456789abcdef")
+    interface = old.session_interface
+    assert interface.get_signing_serializer(old) is interface.get_signing_serializer(old)
+    client = old.test_client()
+    assert client.post("/login", data={"phone": world.member_a.phone, "password": factories.PASSWORD}).status_code == 302
+    cookie = client.get_cookie("session").value
+
+    rotated = make_app(SECRET_KEY="the-new-secret-key-0123456789abcdef",
+                       SECRET_KEY_FALLBACKS=["the-old-secret-key-0123456789abcdef"])
+    carried = rotated.test_client()
+    carried.set_cookie("session", cookie)
+    assert carried.get("/").status_code == 200  # still logged in
+    stranger = make_app(SECRET_KEY="someone-elses-secret-key-0123456789")
+    forged = stranger.test_client()
+    forged.set_cookie("session", cookie)
+    assert forged.get("/").status_code == 302  # to the login page
+
+
+def test_the_limiter_pass_over_every_request_is_gone_while_all_limits_are_decorators(app):
+    from volunteer_app.extensions import limiter
+
+    assert limiter._check_request_limit not in app.before_request_funcs.get(None, [])
+    assert not limiter.limit_manager.default_limits and not limiter.limit_manager.application_limits
+
+
 def test_production_cookies_are_secure_when_the_environment_says_so(database_url, tmp_path, monkeypatch):
     monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "prod-instance"))
     monkeypatch.setenv("DATABASE_URL", database_url)

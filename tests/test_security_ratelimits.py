@@ -68,7 +68,7 @@ REQUIRED = {"accounts.login", "accounts.register", "accounts.reset_password", "t
 ON_REDIS = ("accounts.login", "teams.join", "checkin.scan_post")
 # Limited helpers that a route calls to count some of its requests (the check-in POST counts refused and
 # repeated attempts only).
-COUNTED_FOR = {"volunteer_app.checkin.views._check_in_attempt": "checkin.scan_post"}
+COUNTED_FOR = {"volunteer_app.checkin.views._count_attempt": "checkin.scan_post"}
 
 
 @pytest.fixture

@@ -51,6 +51,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp):
         app.register_blueprint(blueprint)
 
+    from .extensions import drop_unused_limiter_pass
+
+    drop_unused_limiter_pass(app)
+
     from . import cli
 
     cli.init_app(app)

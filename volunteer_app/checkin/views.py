@@ -11,7 +11,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, g, redirect, render_template, request,
+from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -59,23 +59,10 @@ def _count_breach(_limit) -> Response:
                              token=None, activity_id=None)
 
 
-def _count_attempt() -> None:
-    """Count one refused or repeated check-in POST of this person; past the limit the limiter answers 429."""
-    g.counting_check_in_attempt = True
-    _check_in_attempt()
-
-
 # Keyed on the person, not the address: on a day of action thousands of phones share one carrier NAT address.
 @limiter.limit("30 per minute", key_func=_scan_key, on_breach=_count_breach)
-def _check_in_attempt() -> None:
-    """The limit of refused and repeated check-in POSTs (entered through _count_attempt only)."""
-
-
-@limiter.request_filter
-def _no_limiter_pass_before_a_check_in_post() -> bool:
-    """The check-in POST has no limit to check before it runs (its attempts are counted afterwards, by
-    _count_attempt): spare it the limiter's pass over every request, a tenth of the cost of a check-in."""
-    return request.endpoint == "checkin.scan_post" and not g.get("counting_check_in_attempt")
+def _count_attempt() -> None:
+    """Count one refused or repeated check-in POST of this person; past the limit the limiter answers 429."""
 
 
 @bp.get("/healthz")
