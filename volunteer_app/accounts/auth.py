@@ -8,7 +8,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, true
 
 from ..db import get_session
 from ..extensions import login_manager
@@ -37,22 +37,36 @@ def load_user(session_id: str) -> "User | None":
     Runs on every logged-in request, so it reads the few columns it needs with one prebuilt Core
     statement; the full Volunteer row is loaded only when a view asks for `current_user.volunteer`.
     """
+    login = parse_session_id(session_id)
+    if login is None:
+        return None
+    params = {"volunteer_id": login[0], "session_version": login[1]}
+    row = get_session().connection().execute(_LOGIN_ROW, params).first()
+    return User(row) if row is not None else None
+
+
+def parse_session_id(session_id) -> tuple[int, int] | None:
+    """(volunteer id, session version) of a stored "<id>:<session_version>", or None if it is not one."""
     try:
         raw_id, raw_version = session_id.split(":", 1)
         volunteer_id, version = int(raw_id), int(raw_version)
     except (ValueError, AttributeError):
         return None
-    if not 0 < volunteer_id < 2**63:
+    if not 0 < volunteer_id < 2**63 or not -2**63 <= version < 2**63:
         return None
-    row = get_session().connection().execute(_LOGIN_ROW, {"id": volunteer_id}).first()
-    if row is None or not row.is_active or row.deleted_at is not None or row.session_version != version:
-        return None
-    return User(row)
+    return volunteer_id, version
+
+
+def valid_login(volunteer_id, session_version) -> tuple:
+    """The conditions of a login that still holds (account active, not deleted, same session version), on the
+    volunteer table, for a statement's WHERE: the user loader's and the check-in gate's."""
+    return (_v.id == volunteer_id, _v.is_active == true(), _v.deleted_at.is_(None),
+            _v.session_version == session_version)
 
 
 _v = Volunteer.__table__.c
-_LOGIN_ROW = select(_v.id, _v.name, _v.role, _v.is_active, _v.session_version, _v.deleted_at).where(
-    _v.id == bindparam("id"))
+_LOGIN_ROW = select(_v.id, _v.name, _v.role, _v.session_version).where(
+    *valid_login(bindparam("volunteer_id"), bindparam("session_version")))
 
 
 class User:

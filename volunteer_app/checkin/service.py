@@ -52,14 +52,15 @@ from typing import NamedTuple, NoReturn
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Engine, Row, bindparam, exists, true, update
+from sqlalchemy import Engine, Row, bindparam, exists, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from ..accounts.auth import valid_login
 from ..db import DirectStatement, driver_connection, driver_write
 from ..errors import DomainError
-from ..models import Activity, Attendance, Membership, ScanRefusal, Volunteer, utcnow
+from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
 from . import tokens
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
@@ -430,10 +431,8 @@ _GATE = select(
     exists().where(*_active_membership(_a.team_id, bindparam("volunteer_id"))).label("is_member"),
     exists().where(*_active_membership(_a.team_id, bindparam("recorded_by_id"), leader=True)).label("recorder_leads"),
 ).where(_a.id == bindparam("activity_id"))
-_v = Volunteer.__table__.c
 _SELF_GATE = DirectStatement(_GATE.add_columns(
-    exists().where(_v.id == bindparam("volunteer_id"), _v.is_active == true(), _v.deleted_at.is_(None),
-                   _v.session_version == bindparam("session_version")).label("login_valid")))
+    exists().where(*valid_login(bindparam("volunteer_id"), bindparam("session_version"))).label("login_valid")))
 _ACTIVITY_STATUS = select(_a.status).where(_a.id == bindparam("activity_id"))
 _t = Attendance.__table__
 _NEW_ROW = ("activity_id", "volunteer_id", "checked_in_at", "checkout_auto", "credited_minutes", "method",

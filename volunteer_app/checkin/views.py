@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlmodel import select
 
+from ..accounts.auth import parse_session_id
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
@@ -43,14 +44,7 @@ def _scan_key() -> str:
 def _session_login() -> tuple[int, int] | None:
     """(volunteer id, session version) as the signed session cookie states them (flask-login's "_user_id"),
     or None. Not yet proof of a valid login: service.self_check_in confirms it against the database."""
-    raw = http_session.get("_user_id")
-    if not isinstance(raw, str):
-        return None
-    try:
-        volunteer_id, version = (int(part) for part in raw.split(":", 1))
-    except ValueError:
-        return None
-    return (volunteer_id, version) if 0 < volunteer_id < 2**63 and abs(version) < 2**63 else None
+    return parse_session_id(http_session.get("_user_id"))
 
 
 def _count_breach(_limit) -> Response:
