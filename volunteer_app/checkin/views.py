@@ -148,7 +148,7 @@ def scan_post(token: str):
             _count_attempt()
             flash(exc.message, "info")
             return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
-        return _refuse_and_count(exc.code, exc.message, token=token, activity_id=activity_id)
+        return _refuse_and_count(exc.code, exc.message, token=token, activity_id=activity_id, attempt=True)
     http_session.pop(PENDING_KEY, None)
     return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
 
@@ -291,14 +291,15 @@ def _refusal_page(code: str, message: str, token: str | None):
     return render_template("checkin/refused.html", code=code, message=message, report_url=report), status, headers
 
 
-def _refuse_and_count(code: str, message: str, *, token: str | None, activity_id: int | None):
+def _refuse_and_count(code: str, message: str, *, token: str | None, activity_id: int | None,
+                      attempt: bool = False):
     """Answer a refused POST and count it (nothing else of the request is kept).
 
-    A refused check-in POST counts against the person's attempts first: past the limit the answer is
+    An attempt (a refused check-in POST) counts against the person's limit first: past it the answer is
     "too many attempts" (counted once per breach by _count_breach) instead.
     """
     get_session().rollback()
-    if request.endpoint == "checkin.scan_post" and code != "too_many_attempts":
+    if attempt:
         _count_attempt()
     with write_transaction() as session:
         service.record_refusal(session=session, code=code, activity_id=activity_id,
