@@ -43,7 +43,13 @@ def make_database(args, workdir: Path, name: str):
 
 
 def session_cookie(app, volunteer_id: int) -> tuple[str, str]:
-    """(session cookie value, CSRF token) of a logged-in volunteer, made offline as a phone that stayed logged in.
+    """(session cookie value, CSRF token) of a logged-in volunteer, made offline as a phone that stayed logged in."""
+    session, csrf = logged_in_session(app, volunteer_id)
+    return app.session_interface.get_signing_serializer(app).dumps(session), csrf
+
+
+def logged_in_session(app, volunteer_id: int) -> tuple[dict, str]:
+    """(session contents, CSRF token) of a logged-in volunteer; the app's signing serializer makes the cookie.
 
     Like login_user(), it stores the session-protection identifier of the client that will use it (127.0.0.1
     with BENCH_USER_AGENT): without it flask-login would mark every request's session not fresh and the
@@ -52,13 +58,12 @@ def session_cookie(app, volunteer_id: int) -> tuple[str, str]:
     from flask_login.utils import _create_identifier
     from flask_wtf.csrf import generate_csrf
 
-    serializer = app.session_interface.get_signing_serializer(app)
     with app.test_request_context("/", headers={"User-Agent": BENCH_USER_AGENT}, environ_base={"REMOTE_ADDR": HOST}):
         http_session["_user_id"] = f"{volunteer_id}:1"
         http_session["_fresh"] = True
         http_session["_id"] = _create_identifier()
         csrf = generate_csrf()
-        return serializer.dumps(dict(http_session)), csrf
+        return dict(http_session), csrf
 
 
 def start_gunicorn(*, url: str, secret_key: str, workdir: Path, port: int, workers: int, threads: int,

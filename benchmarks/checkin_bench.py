@@ -6,7 +6,8 @@
 Seeds a fresh database (open activities, volunteers), makes logged-in session cookies and CSRF tokens
 offline, mints current rotating tokens, starts gunicorn on 127.0.0.1, then runs wrk (bounded: -d) twice
 with the same server settings: GET /healthz, and POST /c/<token> where every request is a new attendance
-(a distinct volunteer × activity pair). Afterwards it checks that the database holds exactly one
+(a distinct volunteer × activity pair). Each POST carries the session a phone has after scanning: the
+scan's GET keeps the scan (token and time) in the session cookie, and the button's POST sends it back. Afterwards it checks that the database holds exactly one
 attendance per accepted POST. Prints a Markdown table row for docs/PERFORMANCE.md.
 Only ever talks to 127.0.0.1; needs `wrk` (apt-get install -y wrk).
 """
@@ -20,7 +21,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from _server import BENCH_USER_AGENT, ROOT, make_database, run_wrk, session_cookie, start_gunicorn, stop_gunicorn
+from _server import BENCH_USER_AGENT, ROOT, logged_in_session, make_database, run_wrk, start_gunicorn, stop_gunicorn
 
 sys.path.insert(0, str(ROOT))
 
@@ -92,7 +93,7 @@ def main() -> None:
     url, drop = make_database(args, workdir, "bench")
     server = None
     try:
-        cookies, activity_ids = seed(url, secret_key, workdir, args)
+        sessions, activity_ids, serializer = seed(url, secret_key, workdir, args)
         if args.ratelimit_storage.startswith("redis"):
             import redis  # a previous run's counters (same volunteer ids) must not count against this one
 
@@ -106,7 +107,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{args.port}"
         wrk = {"threads": args.wrk_threads, "connections": args.connections, "duration": args.duration}
         trivial = run_wrk(f"{base}/healthz", server=server, **wrk)
-        requests_file = write_requests(url, secret_key, cookies, activity_ids, workdir)
+        requests_file = write_requests(url, secret_key, sessions, serializer, activity_ids, workdir)
         script = workdir / "checkin.lua"
         script.write_text(LUA.replace("{user_agent}", BENCH_USER_AGENT))
         checkin = run_wrk(f"{base}/", script=script, script_args=(str(requests_file), str(args.wrk_threads)),
@@ -135,8 +136,9 @@ def main() -> None:
           f"{ratio:.2f} | {stored}/{accepted} |")
 
 
-def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, str], list[int]]:
-    """Open activities of one team, volunteers, and a logged-in session cookie (with CSRF token) for each."""
+def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, tuple[dict, str]], list[int], object]:
+    """Open activities of one team, volunteers, a logged-in session (with CSRF token) for each, and the app's
+    session-cookie serializer."""
     from sqlalchemy import insert
     from sqlmodel import Session, SQLModel, select
 
@@ -181,20 +183,24 @@ def seed(url: str, secret_key: str, workdir: Path, args) -> tuple[dict[int, str]
     engine.dispose()
 
     app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False})
-    cookies = {volunteer_id: session_cookie(app, volunteer_id) for volunteer_id in volunteer_ids}
+    sessions = {volunteer_id: logged_in_session(app, volunteer_id) for volunteer_id in volunteer_ids}
     app.extensions["db_engine"].dispose()
-    return cookies, activity_ids
+    return sessions, activity_ids, app.session_interface.get_signing_serializer(app)
 
 
-def write_requests(url: str, secret_key: str, cookies: dict, activity_ids: list[int], workdir: Path) -> Path:
-    """One line per new attendance: volunteer-major, so each person's requests stay under the per-user limit."""
+def write_requests(url: str, secret_key: str, sessions: dict, serializer, activity_ids: list[int],
+                   workdir: Path) -> Path:
+    """One line per new attendance: volunteer-major, so each person's requests stay under the per-user limit.
+
+    The cookie holds the scan its GET kept (views.PENDING_KEY), timed now: the POSTs follow within 10 minutes."""
     from urllib.parse import urlencode
 
     from sqlmodel import Session, select
 
     from volunteer_app.checkin import tokens
+    from volunteer_app.checkin.views import PENDING_KEY
     from volunteer_app.db import make_engine
-    from volunteer_app.models import Activity
+    from volunteer_app.models import Activity, utcnow
 
     engine = make_engine(url)
     with Session(engine) as session:
@@ -202,12 +208,15 @@ def write_requests(url: str, secret_key: str, cookies: dict, activity_ids: list[
     engine.dispose()
     minted = {a: tokens.rotating_token(secret_key=secret_key, activity_id=a, activity_secret=secrets_by_id[a])
               for a in activity_ids}
+    scanned_at = utcnow().timestamp()
     path = workdir / "requests.tsv"
     with path.open("w") as fh:
-        for volunteer_id, (cookie, csrf) in cookies.items():
+        for session, csrf in sessions.values():
             for activity_id in activity_ids:
+                token = minted[activity_id]
+                cookie = serializer.dumps({**session, PENDING_KEY: {"token": token, "scanned_at": scanned_at}})
                 body = urlencode({"csrf_token": csrf, "action": "in", "activity": activity_id})
-                fh.write(f"/c/{minted[activity_id]}\t{cookie}\t{body}\n")
+                fh.write(f"/c/{token}\t{cookie}\t{body}\n")
     return path
 
 

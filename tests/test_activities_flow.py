@@ -188,6 +188,41 @@ def test_a_recent_pending_scan_lets_an_older_token_through(client, session, worl
     assert response.status_code == 303
 
 
+def test_a_check_in_after_a_kept_scan_answers_without_a_new_cookie(client, session, world, auth):
+    """The kept scan is not dropped from the session (that would re-sign and resend the cookie on every
+    check-in of a day of action); the attendance marks it used."""
+    activity = factories.make_activity(session, world.team_a, status="open")
+    session.commit()
+    auth.login(world.member_a.phone)
+    token = rotating(activity)
+    assert client.get(f"/c/{token}").status_code == 200
+    response = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)})
+    assert response.status_code == 303 and "Set-Cookie" not in response.headers
+    with client.session_transaction() as http:
+        assert http["pending_scan"]["token"] == token
+
+
+def test_a_used_kept_scan_does_not_serve_a_later_check_out(client, session, world, auth):
+    """Checked in with a scan kept 4 minutes ago: the same page's check-out is judged now, when its token has
+    expired (as before the check-in used it), and so is a new look at the same code."""
+    activity = factories.make_activity(session, world.team_a, status="open")
+    session.commit()
+    scanned = utcnow() - timedelta(minutes=4)
+    token = rotating(activity, at=scanned)
+    auth.login(world.member_a.phone)
+    with client.session_transaction() as http:
+        http["pending_scan"] = {"token": token, "scanned_at": scanned.timestamp()}
+    assert client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code == 303
+    again = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}, follow_redirects=True)
+    assert "已签到" in again.get_data(as_text=True)  # a repeat is told it is in, by the kept scan's time
+    out = client.post(f"/c/{token}", data={"action": "out", "activity": str(activity.id)})
+    assert out.status_code == 410 and "过期" in out.get_data(as_text=True)
+    page = client.get(f"/c/{token}")
+    assert page.status_code == 410
+    fresh(session)
+    assert session.exec(select(Attendance)).one().checked_out_at is None
+
+
 @pytest.mark.parametrize("kind, status, code", [
     ("expired", 410, "token_expired"), ("garbled", 400, "bad_token"), ("other", 409, "wrong_activity"),
     ("scheduled", 409, "not_open"), ("closed", 409, "closed"), ("cancelled", 409, "cancelled"),

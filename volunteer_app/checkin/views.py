@@ -2,7 +2,8 @@
 
 GET never writes to the database. The scan time is kept in the cookie session ("pending_scan",
 10 minutes) so that a scanner who must log in first, or who taps the button a little later, is judged
-by the moment of the scan. Refusals are counted as described in checkin/service.py.
+by the moment of the scan; it is good for one check-in (_used). Refusals are counted as described in
+checkin/service.py.
 """
 from __future__ import annotations
 
@@ -115,10 +116,10 @@ def scan_post(token: str):
         expected = int(request.form.get("activity", ""))
     except ValueError:
         expected = None
-    scanned_at = _scan_time(token, remember=False)
     activity_id = None
     try:
         if action == "out":
+            scanned_at = _scan_time(token, remember=False)
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
             gate = service.gate_for_token(session=get_session(), token=token,
@@ -129,6 +130,8 @@ def scan_post(token: str):
                 service.check_out(session=session, activity_id=activity_id, volunteer_id=current_user.id)
             flash(_("You are checked out. Thank you for your service!"), "success")
         else:
+            now = utcnow()  # a used kept scan means the person is in already, which the insert answers
+            scanned_at = _kept_scan(token, now) or now
             try:
                 checked_in = service.self_check_in(
                     engine=get_engine(), token=token, secret_key=current_app.config["SECRET_KEY"],
@@ -149,7 +152,6 @@ def scan_post(token: str):
             flash(exc.message, "info")
             return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
         return _refuse_and_count(exc.code, exc.message, token=token, activity_id=activity_id, attempt=True)
-    http_session.pop(PENDING_KEY, None)
     return redirect(url_for("checkin.result", activity_id=activity_id), code=303)
 
 
@@ -254,19 +256,41 @@ def volunteer_code_post(token: str):
 
 
 def _scan_time(token: str, *, remember: bool) -> datetime:
-    """When this token was scanned: the kept pending scan of the same token (≤ 10 min old), else now."""
+    """When this token was scanned: the kept scan of the same token (≤ 10 min old) unless it has been used, else
+    now (kept as a new scan of the token when remember is set)."""
     now = utcnow()
-    pending = http_session.get(PENDING_KEY)
-    if isinstance(pending, dict) and pending.get("token") == token:
-        try:
-            scanned_at = datetime.fromtimestamp(float(pending.get("scanned_at")), tz=timezone.utc)
-        except (TypeError, ValueError, OverflowError, OSError):
-            scanned_at = None
-        if scanned_at is not None and timedelta(0) <= now - scanned_at <= PENDING_FOR:
-            return scanned_at
+    kept = _kept_scan(token, now)
+    if kept is not None and not _used(token, kept):
+        return kept
     if remember and len(token) <= tokens.MAX_TOKEN_LENGTH:
         http_session[PENDING_KEY] = {"token": token, "scanned_at": now.timestamp()}
     return now
+
+
+def _kept_scan(token: str, now: datetime) -> datetime | None:
+    """The time of the scan of this token that the session keeps, if it is at most 10 minutes old."""
+    pending = http_session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or pending.get("token") != token:
+        return None
+    try:
+        scanned_at = datetime.fromtimestamp(float(pending.get("scanned_at")), tz=timezone.utc)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+    return scanned_at if timedelta(0) <= now - scanned_at <= PENDING_FOR else None
+
+
+def _used(token: str, scanned_at: datetime) -> bool:
+    """A kept scan is good for one check-in: once the person has checked in to its activity after it, a later
+    request is judged by its own time. The session is not rewritten to drop the scan, so that a check-in
+    answers without a new cookie; the attendance tells instead."""
+    if not current_user.is_authenticated:
+        return False
+    try:
+        activity_id = tokens.parse_activity_token(token).activity_id
+    except tokens.TokenError:
+        return False
+    attendance = service.attendance_of(session=get_session(), activity_id=activity_id, volunteer_id=current_user.id)
+    return attendance is not None and attendance.checked_in_at >= scanned_at
 
 
 def _require_scannable(activity: Activity) -> None:
