@@ -75,7 +75,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--activities", type=int, default=20)
-    parser.add_argument("--volunteers", type=int, default=2500)
+    parser.add_argument("--volunteers", type=int, default=None,
+                        help="default: enough distinct requests for the duration (max(2500, 200 × duration)); wrk "
+                             "starts over at the first request when a thread runs out, and repeats are not new "
+                             "attendances")
     parser.add_argument("--port", type=int, default=18765)
     parser.add_argument("--ratelimit-headers", action="store_true",
                         help="instance/config.py sets RATELIMIT_HEADERS_ENABLED = True (off by default: two more "
@@ -85,6 +88,8 @@ def main() -> None:
     parser.add_argument("--ratelimit-storage", default="redis://127.0.0.1:6379/15",
                         help="as in production with several servers; memory:// starts a timer thread per hit")
     args = parser.parse_args()
+    if args.volunteers is None:
+        args.volunteers = max(2500, 200 * args.duration)
     if not shutil.which("wrk"):
         sys.exit("wrk is not installed (apt-get install -y wrk)")
 
@@ -122,7 +127,8 @@ def main() -> None:
           f"non-2xx/3xx {checkin['errors']}, socket errors {checkin['socket_errors']}")
     # wrk stops with up to --connections requests in flight: those may be stored without being counted
     ok = accepted <= stored <= accepted + args.connections
-    print(f"attendances stored: {stored} for {accepted} accepted POSTs ({'OK' if ok else 'MISMATCH'})")
+    print(f"attendances stored: {stored} for {accepted} accepted POSTs "
+          f"({'OK' if ok else 'MISMATCH: did a wrk thread run out of distinct requests? raise --volunteers'})")
     ratio = checkin["rps"] / trivial["rps"] if trivial["rps"] else 0
     print(f"ratio {ratio:.2f}")
     # CPU per request (server + wrk): what req/s would be if the two cores did nothing else
