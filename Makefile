@@ -9,7 +9,7 @@ PORT ?= 5000
 # Two workers on two cores: every worker has its own SQLite files and its own PostgreSQL database.
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test setup setup-test translations messages migration bench-seed bench-checkin bench-dashboard clean
+.PHONY: run test setup setup-test constraints translations messages migration bench-seed bench-checkin bench-dashboard clean
 
 run: setup translations  ## set up, migrate, seed the city demo if empty, compute its signals, serve on http://127.0.0.1:5000
 	$(BIN)/volunteer-app db upgrade
@@ -24,16 +24,26 @@ $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(VENV)/bin/python
-	$(BIN)/pip install --quiet -e .
+# constraints.txt: the exact versions the suite passed with (pyproject.toml keeps the supported ranges)
+$(STAMP): pyproject.toml constraints.txt | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml $(STAMP)
-	$(BIN)/pip install --quiet -e '.[test]'
+$(TEST_STAMP): pyproject.toml constraints.txt $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e '.[test]'
 	touch $@
 
 setup: $(STAMP)
 setup-test: $(TEST_STAMP)
+
+constraints:  ## upgrade: a new venv with the newest versions pyproject.toml allows, pinned in constraints.txt (then run make test)
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	{ grep '^#' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+	touch $(STAMP) $(TEST_STAMP)
 
 translations: setup  ## compile every domain's message catalog
 	@for d in volunteer_app/translations/*/; do $(BIN)/pybabel compile -f --statistics -d $$d 2>&1 | grep -v '^compiling' || true; done
