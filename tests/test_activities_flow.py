@@ -163,27 +163,28 @@ def test_anonymous_scan_keeps_the_original_time_through_login(client, session, w
     assert session.exec(select(func.count(Attendance.id))).one() == 1
 
 
-def test_a_scan_kept_longer_than_ten_minutes_is_judged_now(client, session, world, auth):
+def kept_scan(client, session, world, auth, minutes_ago: int):
+    """A member logged in whose session keeps a scan of an open activity's code made minutes_ago (with the
+    token shown then): (activity, token)."""
     activity = factories.make_activity(session, world.team_a, status="open")
     session.commit()
-    old = utcnow() - timedelta(minutes=11)
-    token = rotating(activity, at=old)
+    scanned = utcnow() - timedelta(minutes=minutes_ago)
+    token = rotating(activity, at=scanned)
     auth.login(world.member_a.phone)
     with client.session_transaction() as http:
-        http["pending_scan"] = {"token": token, "scanned_at": old.timestamp()}
+        http["pending_scan"] = {"token": token, "scanned_at": scanned.timestamp()}
+    return activity, token
+
+
+def test_a_scan_kept_longer_than_ten_minutes_is_judged_now(client, session, world, auth):
+    activity, token = kept_scan(client, session, world, auth, minutes_ago=11)
     response = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)})
     assert response.status_code == 410
     assert "过期" in response.get_data(as_text=True)
 
 
 def test_a_recent_pending_scan_lets_an_older_token_through(client, session, world, auth):
-    activity = factories.make_activity(session, world.team_a, status="open")
-    session.commit()
-    scanned = utcnow() - timedelta(minutes=4)
-    token = rotating(activity, at=scanned)
-    auth.login(world.member_a.phone)
-    with client.session_transaction() as http:
-        http["pending_scan"] = {"token": token, "scanned_at": scanned.timestamp()}
+    activity, token = kept_scan(client, session, world, auth, minutes_ago=4)
     response = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)})
     assert response.status_code == 303
 
@@ -205,13 +206,7 @@ def test_a_check_in_after_a_kept_scan_answers_without_a_new_cookie(client, sessi
 def test_a_used_kept_scan_does_not_serve_a_later_check_out(client, session, world, auth):
     """Checked in with a scan kept 4 minutes ago: the same page's check-out is judged now, when its token has
     expired (as before the check-in used it), and so is a new look at the same code."""
-    activity = factories.make_activity(session, world.team_a, status="open")
-    session.commit()
-    scanned = utcnow() - timedelta(minutes=4)
-    token = rotating(activity, at=scanned)
-    auth.login(world.member_a.phone)
-    with client.session_transaction() as http:
-        http["pending_scan"] = {"token": token, "scanned_at": scanned.timestamp()}
+    activity, token = kept_scan(client, session, world, auth, minutes_ago=4)
     assert client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code == 303
     again = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}, follow_redirects=True)
     assert "已签到" in again.get_data(as_text=True)  # a repeat is told it is in, by the kept scan's time
