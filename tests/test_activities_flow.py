@@ -212,8 +212,9 @@ def test_a_used_kept_scan_does_not_serve_a_later_check_out(client, session, worl
     assert "已签到" in again.get_data(as_text=True)  # a repeat is told it is in, by the kept scan's time
     out = client.post(f"/c/{token}", data={"action": "out", "activity": str(activity.id)})
     assert out.status_code == 410 and "过期" in out.get_data(as_text=True)
+    assert "<h1>未签退</h1>" in out.get_data(as_text=True)  # the page says what was refused
     page = client.get(f"/c/{token}")
-    assert page.status_code == 410
+    assert page.status_code == 410 and "<h1>扫码未成功</h1>" in page.get_data(as_text=True)
     fresh(session)
     assert session.exec(select(Attendance)).one().checked_out_at is None
 

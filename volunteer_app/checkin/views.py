@@ -312,7 +312,15 @@ def _refusal_page(code: str, message: str, token: str | None):
     status = REFUSAL_STATUS.get(code, 409)
     report = url_for("checkin.report_refusal", token=token) if token and request.method == "GET" else None
     headers = {"Retry-After": str(retry_after_seconds())} if status == 429 else {}
-    return render_template("checkin/refused.html", code=code, message=message, report_url=report), status, headers
+    return render_template("checkin/refused.html", code=code, message=message, report_url=report,
+                           heading=_refusal_heading()), status, headers
+
+
+def _refusal_heading() -> str:
+    """What did not happen: a refused button says which one; a refused scan (GET) may have been either."""
+    if request.method != "POST":
+        return _("Scan not accepted")
+    return _("Not checked out") if request.form.get("action") == "out" else _("Not checked in")
 
 
 def _refuse_and_count(code: str, message: str, *, token: str | None, activity_id: int | None,
