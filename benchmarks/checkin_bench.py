@@ -7,8 +7,9 @@ Seeds a fresh database (open activities, volunteers), makes logged-in session co
 offline, mints current rotating tokens, starts gunicorn on 127.0.0.1, then runs wrk (bounded: -d) twice
 with the same server settings: GET /healthz, and POST /c/<token> where every request is a new attendance
 (a distinct volunteer × activity pair). Each POST carries the session a phone has after scanning: the
-scan's GET keeps the scan (token and time) in the session cookie, and the button's POST sends it back. Afterwards it checks that the database holds exactly one
-attendance per accepted POST. Prints a Markdown table row for docs/PERFORMANCE.md.
+scan's GET keeps the scan (token and time) in the session cookie, and the button's POST sends it back.
+Afterwards it checks that the database holds exactly one attendance per accepted POST. Prints a Markdown
+table row for docs/PERFORMANCE.md.
 Only ever talks to 127.0.0.1; needs `wrk` (apt-get install -y wrk).
 """
 from __future__ import annotations

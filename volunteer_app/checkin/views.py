@@ -119,9 +119,9 @@ def scan_post(token: str):
     activity_id = None
     try:
         if action == "out":
-            scanned_at = _scan_time(token, remember=False)
             if not current_user.is_authenticated:
                 return login_manager.unauthorized()
+            scanned_at = _scan_time(token, remember=False)
             gate = service.gate_for_token(session=get_session(), token=token,
                                           secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at,
                                           volunteer_id=current_user.id, expected_activity_id=expected)
