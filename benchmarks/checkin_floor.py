@@ -53,8 +53,8 @@ def main() -> None:
     url, drop = make_database(args, workdir, "floor")
     try:
         sessions, activity_ids, serializer = seed(url, secret_key, workdir, args)
-        lines = [line.rstrip("\n").split("\t") for line in write_requests(url, secret_key, sessions, serializer,
-                                                                           activity_ids, workdir).open()]
+        requests_file = write_requests(url, secret_key, sessions, serializer, activity_ids, workdir)
+        lines = [line.split("\t") for line in requests_file.read_text().splitlines()]
         from volunteer_app import create_app
 
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False,
