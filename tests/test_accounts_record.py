@@ -77,3 +77,18 @@ def test_personal_qr_appears_once_check_in_provides_it(client, auth, world, app)
 
 def test_anonymous_is_sent_to_login(client):
     assert client.get("/me").status_code == 302
+
+
+def test_an_attendance_still_open_reads_in_progress_not_zero_hours(client, auth, world, session):
+    """Checked in to an open activity and not out yet: the home page and my record say so, instead of 0.0 h."""
+    activity = factories.make_activity(session, world.team_a, title="正在进行", status="open")
+    attendance = factories.make_attendance(session, activity, world.member_a, minutes=0)
+    attendance.checked_out_at = None
+    done = factories.make_activity(session, world.team_a, title="已经结束", status="closed",
+                                   starts_at=activity.starts_at - timedelta(days=1))
+    factories.make_attendance(session, done, world.member_a, minutes=90)
+    session.commit()
+    auth.login(world.member_a.phone)
+    for page in (client.get("/").get_data(as_text=True), client.get("/me").get_data(as_text=True)):
+        assert page.count("已签到，进行中") == 1 and "0.0 小时" not in page
+        assert "1.5 小时" in page  # the closed one keeps its credited time
