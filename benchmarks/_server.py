@@ -23,23 +23,17 @@ BENCH_USER_AGENT = "rv-bench/1 (Android; phone)"  # every benchmark client sends
 def make_database(args, workdir: Path, name: str):
     """A fresh database: the SQLite file `<name>.db` in workdir, or the PostgreSQL database `rv_<name>_<pid>`
     on the server of args.pg_admin_url. Returns (url, drop); drop() removes it and workdir."""
-    from sqlalchemy import create_engine, text
+    from volunteer_app.scratch import scratch_database
 
     if args.backend == "sqlite":
         return f"sqlite:///{workdir / f'{name}.db'}", lambda: shutil.rmtree(workdir, ignore_errors=True)
-    admin = create_engine(args.pg_admin_url, isolation_level="AUTOCOMMIT")
-    database = f"rv_{name}_{os.getpid()}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
-        conn.execute(text(f'CREATE DATABASE "{database}"'))
+    url, drop_database = scratch_database(args.pg_admin_url, f"rv_{name}_{os.getpid()}")
 
     def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
-        admin.dispose()
+        drop_database()
         shutil.rmtree(workdir, ignore_errors=True)
 
-    return args.pg_admin_url.rsplit("/", 1)[0] + f"/{database}", drop
+    return url, drop
 
 
 def session_cookie(app, volunteer_id: int) -> tuple[str, str]:

@@ -27,6 +27,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = ROOT / ".venv" / "bin" / "volunteer-app"
+sys.path.insert(0, str(ROOT))
+
+from volunteer_app.scratch import scratch_database  # noqa: E402  (after the path is set)
 PG_DATABASE = "rv_bench_seed"
 
 
@@ -50,9 +53,11 @@ def main() -> int:
             if backend == "sqlite":
                 url = f"sqlite:///{tmp}/bench.db"
             else:
-                url = _fresh_pg_database(args.pg_admin_url)
-                if url is None:
-                    print(f"PostgreSQL at {args.pg_admin_url} is not reachable; skipping it", file=sys.stderr)
+                try:
+                    url, drop = scratch_database(args.pg_admin_url, PG_DATABASE)
+                except Exception as exc:  # the server is absent or refuses us
+                    print(f"PostgreSQL at {args.pg_admin_url} is not reachable ({type(exc).__name__}); skipping it",
+                          file=sys.stderr)
                     continue
             env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secrets.token_urlsafe(32),
                        VOLUNTEER_APP_INSTANCE=f"{tmp}/instance")
@@ -63,7 +68,7 @@ def main() -> int:
                 size = _database_size(backend, url, tmp)
             finally:
                 if backend == "postgresql":
-                    _drop_pg_database(args.pg_admin_url)
+                    drop()
             rows = re.search(r"([\d,]+) attendances", seed["output"])
             results.append((backend, upgrade, seed, rows.group(1) if rows else "?", size))
 
@@ -102,30 +107,6 @@ def run(command: list[str], env: dict, timeout: float) -> dict:
     print(f"  {name}: {wall:.1f} s, exit {status}", flush=True)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024,
             "status": status, "output": output, "load": (load_before, os.getloadavg()[0])}
-
-
-def _fresh_pg_database(admin_url: str) -> str | None:
-    from sqlalchemy import create_engine, text
-
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{PG_DATABASE}"'))
-        admin.dispose()
-    except Exception as exc:  # the server is absent or refuses us
-        print(f"PostgreSQL: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return None
-    return admin_url.rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-
-
-def _drop_pg_database(admin_url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_DATABASE}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def _database_size(backend: str, url: str, tmp: str) -> float:

@@ -19,6 +19,7 @@ from volunteer_app import create_app
 from volunteer_app.db import make_engine
 from volunteer_app.i18n import TRANSLATIONS
 from volunteer_app.schema import ensure_reference_data
+from volunteer_app.scratch import scratch_database
 
 from . import factories
 
@@ -72,25 +73,17 @@ def sqlite_template(tmp_path_factory) -> Path:
 def pg_url():
     """A PostgreSQL database of this test run (created from the `test` database, dropped at the end)."""
     try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        url, drop = scratch_database(PG_ADMIN_URL, f"rv_test_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     except Exception as exc:  # the server is absent or refuses us
         yield f"unavailable: PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})"
         return
-    name = f"rv_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
     engine = create_engine(url)
     SQLModel.metadata.create_all(engine)
     engine.dispose()
     try:
         yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 @pytest.fixture(params=BACKENDS)

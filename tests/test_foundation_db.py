@@ -6,12 +6,13 @@ import threading
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect
 from sqlmodel import Session, SQLModel, select
 
 from volunteer_app import create_app, schema
 from volunteer_app.db import make_engine
 from volunteer_app.models import Theme, Unit
+from volunteer_app.scratch import scratch_database
 
 from .conftest import PG_ADMIN_URL, require
 
@@ -21,22 +22,9 @@ def _fresh_database(kind: str, tmp_path):
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'migrated.db'}", lambda: None
     try:
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        return scratch_database(PG_ADMIN_URL, f"rv_migrate_{tmp_path.name[-12:].lower().replace('-', '_')}")
     except Exception as exc:
         require(f"PostgreSQL at {PG_ADMIN_URL} is not reachable ({type(exc).__name__})")
-    name = f"rv_migrate_{tmp_path.name[-12:].lower().replace('-', '_')}"
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", drop
 
 
 @pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
