@@ -116,13 +116,13 @@ class _OwnWork:
 
         from volunteer_app.accounts.auth import parse_session_id
         from volunteer_app.checkin import service
-        from volunteer_app.checkin.views import PENDING_KEY
+        from volunteer_app.checkin.views import kept_scan
         from volunteer_app.models import utcnow
         from volunteer_app.security import SECURITY_HEADERS
 
         self.parse_cookie, self.parse_session_id, self.service, self.utcnow = (parse_cookie, parse_session_id,
                                                                                service, utcnow)
-        self.pending_key, self.security_headers = PENDING_KEY, SECURITY_HEADERS
+        self.kept_scan, self.security_headers = kept_scan, SECURITY_HEADERS
         self.engine = app.extensions["db_engine"]
         self.secret_key = app.config["SECRET_KEY"]
         self.sessions = app.session_interface.get_signing_serializer(app)
@@ -134,8 +134,6 @@ class _OwnWork:
         self.written = 0
 
     def __call__(self, line: list[str]) -> None:
-        from datetime import datetime, timezone
-
         path, cookie, body = line
         session = self.sessions.loads(self.parse_cookie(f"session={cookie}")["session"], max_age=self.session_max_age)
         form = {}
@@ -145,9 +143,8 @@ class _OwnWork:
             raise RuntimeError("CSRF token refused")
         volunteer_id, version = self.parse_session_id(session["_user_id"])
         token = path.removeprefix("/c/")
-        kept = session[self.pending_key]
-        scanned_at = datetime.fromtimestamp(float(kept["scanned_at"]), tz=timezone.utc) \
-            if kept["token"] == token else self.utcnow()
+        now = self.utcnow()
+        scanned_at = self.kept_scan(session, token, now) or now
         checked_in = self.service.self_check_in(
             engine=self.engine, token=token, secret_key=self.secret_key, scanned_at=scanned_at,
             volunteer_id=volunteer_id, session_version=version, expected_activity_id=int(form["activity"]))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
@@ -131,7 +132,7 @@ def scan_post(token: str):
             flash(_("You are checked out. Thank you for your service!"), "success")
         else:
             now = utcnow()  # a used kept scan means the person is in already, which the insert answers
-            scanned_at = _kept_scan(token, now) or now
+            scanned_at = kept_scan(http_session, token, now) or now
             try:
                 checked_in = service.self_check_in(
                     engine=get_engine(), token=token, secret_key=current_app.config["SECRET_KEY"],
@@ -259,7 +260,7 @@ def _scan_time(token: str, *, remember: bool) -> datetime:
     """When this token was scanned: the kept scan of the same token (≤ 10 min old) unless it has been used, else
     now (kept as a new scan of the token when remember is set)."""
     now = utcnow()
-    kept = _kept_scan(token, now)
+    kept = kept_scan(http_session, token, now)
     if kept is not None and not _used(token, kept):
         return kept
     if remember and len(token) <= tokens.MAX_TOKEN_LENGTH:
@@ -267,9 +268,9 @@ def _scan_time(token: str, *, remember: bool) -> datetime:
     return now
 
 
-def _kept_scan(token: str, now: datetime) -> datetime | None:
+def kept_scan(session: Mapping, token: str, now: datetime) -> datetime | None:
     """The time of the scan of this token that the session keeps, if it is at most 10 minutes old."""
-    pending = http_session.get(PENDING_KEY)
+    pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or pending.get("token") != token:
         return None
     try:
