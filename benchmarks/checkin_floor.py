@@ -1,4 +1,4 @@
-"""How much of a check-in is Flask: the check-in POST in process, against its own work done without Flask.
+"""How much of a check-in is Flask: the check-in POST in process, through Flask and through the check-in lane.
 
     .venv/bin/python benchmarks/checkin_floor.py
     .venv/bin/python benchmarks/checkin_floor.py --backend postgresql
@@ -7,27 +7,24 @@ No HTTP server and no network: it seeds a fresh database as checkin_bench.py doe
 activities, members, logged-in sessions that keep the scan of the code, as a phone's after the GET), then
 measures the CPU milliseconds per request of three things, each on its own distinct new attendances:
 
-1. `GET /healthz` through `app.wsgi_app` (the trivial endpoint);
-2. the check-in `POST /c/<token>` through `app.wsgi_app` (all of Flask: contexts, routing, hooks, CSRF, the view);
-3. the same request's own work called directly: parse the cookie header, open the session with the app's
-   signing serializer, parse the form, check the CSRF token as Flask-WTF does, `checkin.service.self_check_in`,
-   and build the answer's headers (the security headers included).
+1. `GET /healthz` through the app (the trivial endpoint);
+2. the check-in `POST /c/<token>` through Flask alone (all of it: contexts, routing, hooks, CSRF, the view);
+3. the same request through the app as served: the check-in lane (volunteer_app/checkin/lane.py) answers it in
+   front of Flask, doing the request's own work (cookie, session, form, CSRF, self_check_in, headers).
 
-The difference between 2 and 3 is what Flask's request handling costs a check-in: what a route served outside
-Flask could save (docs/PERFORMANCE.md, "Check-in throughput"). It checks that every request of 2 was answered 303
-and that every attendance of 2 and 3 was written. Bounded by --requests.
+The difference between 2 and 3 is what Flask's request handling costs a check-in, and what the lane saves
+(docs/PERFORMANCE.md, "Check-in throughput"). It checks that every check-in was answered 303, that the lane
+answered every one of 3, and that every attendance was written. Bounded by --requests.
 """
 from __future__ import annotations
 
 import argparse
-import hmac
 import io
 import secrets
 import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import parse_qsl
 
 from _server import BENCH_USER_AGENT, HOST, ROOT, make_database
 
@@ -59,29 +56,41 @@ def main() -> None:
 
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret_key, "TESTING": False,
                           "RATELIMIT_STORAGE_URI": args.ratelimit_storage})
+        from volunteer_app.checkin.lane import CheckinLane
+
+        if not isinstance(app.wsgi_app, CheckinLane):
+            sys.exit("the check-in lane is not installed (CHECKIN_LANE, or request hooks it does not know)")
+        checkin_lane, flask_alone = app.wsgi_app, app.wsgi_app.wsgi_app
         half = args.requests + warm
         statuses: dict[str, int] = {}
-        healthz = _cpu_ms(lambda _line: _call(app, _environ("GET", "/healthz"), statuses), [None] * half, warm)
+        healthz = _cpu_ms(lambda _line: _call(app.wsgi_app, _environ("GET", "/healthz"), statuses),
+                          [None] * half, warm)
         healthz_ok = statuses.pop("200 OK", 0) == half
         through_flask = _cpu_ms(
-            lambda line: _call(app, _environ("POST", line[0], cookie=line[1], body=line[2].encode()), statuses),
-            lines[:half], warm)
+            lambda line: _call(flask_alone, _environ("POST", line[0], cookie=line[1], body=line[2].encode()),
+                               statuses), lines[:half], warm)
         flask_ok = statuses == {"303 SEE OTHER": half}
-        own_work = _OwnWork(app)
-        direct = _cpu_ms(own_work, lines[half:2 * half], warm)
+        statuses.clear()
+        reached_flask = []
+        checkin_lane.wsgi_app = lambda environ, start_response: reached_flask.append(environ) or flask_alone(
+            environ, start_response)
+        through_lane = _cpu_ms(
+            lambda line: _call(checkin_lane, _environ("POST", line[0], cookie=line[1], body=line[2].encode()),
+                               statuses), lines[half:2 * half], warm)
+        lane_ok = statuses == {"303 SEE OTHER": half} and not reached_flask
         stored = count_attendances(url)
         app.extensions["db_engine"].dispose()
     finally:
         drop()
 
     print(f"{args.backend}: CPU ms per request, median of {args.requests} after {warm} warm-up requests each")
-    print(f"  GET /healthz through Flask                {healthz:.3f} ms  ({'all 200' if healthz_ok else 'NOT ALL 200'})")
-    print(f"  check-in POST through Flask               {through_flask:.3f} ms  "
-          f"({'all 303' if flask_ok else f'ANSWERS {statuses}'})")
-    print(f"  the check-in's own work, without Flask    {direct:.3f} ms  ({own_work.written} written)")
-    print(f"  Flask's request handling of a check-in    {through_flask - direct:.3f} ms")
+    print(f"  GET /healthz                              {healthz:.3f} ms  ({'all 200' if healthz_ok else 'NOT ALL 200'})")
+    print(f"  check-in POST through Flask alone         {through_flask:.3f} ms  "
+          f"({'all 303' if flask_ok else 'NOT ALL 303'})")
+    print(f"  check-in POST as served (the lane)        {through_lane:.3f} ms  "
+          f"({'all 303 from the lane' if lane_ok else f'{len(reached_flask)} reached Flask, answers {statuses}'})")
+    print(f"  what the lane saves a check-in            {through_flask - through_lane:.3f} ms")
     print(f"attendances stored: {stored} of {2 * half} ({'OK' if stored == 2 * half else 'MISMATCH'})")
-
 
 def _environ(method: str, path: str, *, cookie: str | None = None, body: bytes = b"") -> dict:
     environ = {
@@ -97,62 +106,14 @@ def _environ(method: str, path: str, *, cookie: str | None = None, body: bytes =
     return environ
 
 
-def _call(app, environ: dict, statuses: dict) -> None:
+def _call(wsgi_app, environ: dict, statuses: dict) -> None:
     def start_response(status, _headers, _exc_info=None):
         statuses[status] = statuses.get(status, 0) + 1
 
-    response = app.wsgi_app(environ, start_response)
+    response = wsgi_app(environ, start_response)
     for _chunk in response:
         pass
     getattr(response, "close", lambda: None)()
-
-
-class _OwnWork:
-    """A check-in's unavoidable work, without Flask's request handling (a measurement, not a route)."""
-
-    def __init__(self, app):
-        from itsdangerous import URLSafeTimedSerializer
-        from werkzeug.http import parse_cookie
-
-        from volunteer_app.accounts.auth import parse_session_id
-        from volunteer_app.checkin import service
-        from volunteer_app.checkin.views import kept_scan
-        from volunteer_app.models import utcnow
-        from volunteer_app.security import SECURITY_HEADERS
-
-        self.parse_cookie, self.parse_session_id, self.service, self.utcnow = (parse_cookie, parse_session_id,
-                                                                               service, utcnow)
-        self.kept_scan, self.security_headers = kept_scan, SECURITY_HEADERS
-        self.engine = app.extensions["db_engine"]
-        self.secret_key = app.config["SECRET_KEY"]
-        self.sessions = app.session_interface.get_signing_serializer(app)
-        self.session_max_age = int(app.permanent_session_lifetime.total_seconds())
-        # Flask-WTF's token: the same salt and time limit as flask_wtf.csrf.validate_csrf
-        self.csrf = URLSafeTimedSerializer(app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key,
-                                           salt="wtf-csrf-token")
-        self.csrf_max_age = app.config.get("WTF_CSRF_TIME_LIMIT", 3600)
-        self.written = 0
-
-    def __call__(self, line: list[str]) -> None:
-        path, cookie, body = line
-        session = self.sessions.loads(self.parse_cookie(f"session={cookie}")["session"], max_age=self.session_max_age)
-        form = {}
-        for name, value in parse_qsl(body, keep_blank_values=True):
-            form.setdefault(name, value)
-        if not hmac.compare_digest(session["csrf_token"], self.csrf.loads(form["csrf_token"], max_age=self.csrf_max_age)):
-            raise RuntimeError("CSRF token refused")
-        volunteer_id, version = self.parse_session_id(session["_user_id"])
-        token = path.removeprefix("/c/")
-        now = self.utcnow()
-        scanned_at = self.kept_scan(session, token, now) or now
-        checked_in = self.service.self_check_in(
-            engine=self.engine, token=token, secret_key=self.secret_key, scanned_at=scanned_at,
-            volunteer_id=volunteer_id, session_version=version, expected_activity_id=int(form["activity"]))
-        if checked_in is None:
-            raise RuntimeError("login refused")
-        self.headers = [("Content-Type", "text/html; charset=utf-8"), ("Location", f"/c/result/{checked_in.activity_id}"),
-                        *self.security_headers, ("Vary", "HX-Request, Cookie")]
-        self.written += 1
 
 
 def _cpu_ms(call, items: list, warm: int) -> float:

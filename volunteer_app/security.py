@@ -36,6 +36,7 @@ SECURITY_HEADERS = (
     ("Permissions-Policy", PERMISSIONS_POLICY),
     ("Cross-Origin-Opener-Policy", "same-origin"),
 )
+_SECURE_HEADERS = (*SECURITY_HEADERS, ("Strict-Transport-Security", HSTS))
 MAX_ID = 2**63 - 1  # the largest id a database column holds (SQLite INTEGER, PostgreSQL BIGINT)
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 # The office's reports parse every filter parameter themselves (reports/filters.py) and answer 400 with
@@ -87,10 +88,6 @@ def init_app(app: Flask) -> None:
     Runs before the blueprints are registered, so that every `<int:...>` route gets the bounded converter.
     """
     app.url_map.converters["int"] = DatabaseIntConverter
-    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
-    if proxies:
-        # Trust exactly as many X-Forwarded-* hops as there are proxies; a forged header adds one more and is ignored.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     if app.config.get("TRUSTED_HOSTS"):
         app.config["TRUSTED_HOSTS"] = list(app.config["TRUSTED_HOSTS"])
     for key, value in FORM_LIMITS.items():
@@ -123,14 +120,29 @@ def init_app(app: Flask) -> None:
     def _headers(response):
         headers = response.headers
         present = {name.lower() for name, _value in headers.items()}  # one pass (setdefault scans per call)
-        for name, value in SECURITY_HEADERS:
+        for name, value in security_headers(request.is_secure):
             if name.lower() not in present:
                 headers.add(name, value)
-        if request.is_secure and "strict-transport-security" not in present:
-            headers.add("Strict-Transport-Security", HSTS)
         if "HX-Request" not in response.vary:
             response.vary.add("HX-Request")
         return response
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES proxies, read the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Called last in create_app: everything in front of the app (the check-in lane too) then sees the request
+    as the client sent it.
+    """
+    proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if proxies:
+        # Trust exactly as many X-Forwarded-* hops as there are proxies; a forged header adds one more and is ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+
+
+def security_headers(secure: bool) -> tuple[tuple[str, str], ...]:
+    """The headers every answer carries unless it set its own; HSTS over HTTPS only."""
+    return _SECURE_HEADERS if secure else SECURITY_HEADERS
 
 
 def has_nul(values) -> bool:

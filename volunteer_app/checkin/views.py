@@ -341,12 +341,14 @@ def _refuse_and_count(code: str, message: str, *, token: str | None, activity_id
 
 
 def _device_hash() -> str | None:
-    """A keyed hash of the browser's long-lived random cookie: many people from one phone shows up."""
-    raw = request.cookies.get(DEVICE_COOKIE)
+    return device_hash(request.cookies.get(DEVICE_COOKIE), current_app.config["SECRET_KEY"])
+
+
+def device_hash(raw: str | None, secret_key: str) -> str | None:
+    """A keyed hash of the browser's long-lived random cookie (its value raw): many people from one phone shows up."""
     if not raw or len(raw) > 64:
         return None
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, b"device:" + raw.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret_key.encode(), b"device:" + raw.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def _with_device_cookie(response: Response) -> Response:
@@ -357,8 +359,12 @@ def _with_device_cookie(response: Response) -> Response:
 
 
 def _geo_from_form() -> tuple | None:
-    """(lat, lng, accuracy) as sent by the button's script, or None; the service judges the values."""
-    values = [request.form.get(k, "") for k in ("lat", "lng", "acc")]
+    return geo_from(request.form)
+
+
+def geo_from(form: Mapping) -> tuple | None:
+    """(lat, lng, accuracy) as the button's script sent them in form, or None; the service judges the values."""
+    values = [form.get(k, "") for k in ("lat", "lng", "acc")]
     if not all(values):
         return None
     try:
