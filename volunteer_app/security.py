@@ -83,7 +83,7 @@ class DatabaseIntConverter(IntegerConverter):
 
 
 def init_app(app: Flask) -> None:
-    """Wrap the app for its proxy, bound form parsing, refuse cross-site posts, add headers to every response.
+    """Bound form parsing, refuse cross-site posts, add headers to every response (the proxy: trust_proxies).
 
     Runs before the blueprints are registered, so that every `<int:...>` route gets the bounded converter.
     """
