@@ -92,6 +92,7 @@ def main() -> None:
     print(f"  what the lane saves a check-in            {through_flask - through_lane:.3f} ms")
     print(f"attendances stored: {stored} of {2 * half} ({'OK' if stored == 2 * half else 'MISMATCH'})")
 
+
 def _environ(method: str, path: str, *, cookie: str | None = None, body: bytes = b"") -> dict:
     environ = {
         "REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "", "SERVER_NAME": HOST, "SERVER_PORT": "80",

@@ -46,16 +46,7 @@ class Phone:
         self.app = app
         self.client = app.test_client()
         self.base_url = base_url
-        self.reached_flask: list[str] = []
-        checkin_lane = _lane_of(app)
-        if checkin_lane is not None:
-            inner = checkin_lane.wsgi_app
-
-            def counted(environ, start_response):
-                self.reached_flask.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
-                return inner(environ, start_response)
-
-            checkin_lane.wsgi_app = counted
+        self.reached_flask = reaching_flask(app) if _lane_of(app) is not None else []
         page = self.client.get("/login", base_url=base_url)
         token = HIDDEN.search(page.get_data(as_text=True)).group(2)
         response = self.client.post("/login", base_url=base_url, headers=self.same_site,
@@ -78,6 +69,21 @@ class Phone:
         self.reached_flask.clear()
         headers = {**self.same_site, **kwargs.pop("headers", {})}
         return self.client.post(f"/c/{token}", base_url=self.base_url, data=fields, headers=headers, **kwargs)
+
+
+def reaching_flask(app) -> list[str]:
+    """From now on, "METHOD /path" of every request app's check-in lane hands on to Flask (the list returned)."""
+    checkin_lane = _lane_of(app)
+    assert checkin_lane is not None, "the check-in lane is not installed"
+    reached: list[str] = []
+    inner = checkin_lane.wsgi_app
+
+    def counted(environ, start_response):
+        reached.append(f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}")
+        return inner(environ, start_response)
+
+    checkin_lane.wsgi_app = counted
+    return reached
 
 
 def _lane_of(app):
