@@ -223,7 +223,7 @@ def self_check_in(
     The day-of-action hot path (POST /c/<token>), equal in its rules to gate_for_token + plan_check_in +
     apply_check_in: one read (the gate, which also confirms that this login is still valid: account
     active, not deleted, same session version) and one insert, each a DirectStatement on one pooled
-    connection, the insert in a short write transaction (db.driver_write). Returns None when the login
+    connection in autocommit mode, the insert a write transaction of its own (db.driver_write). Returns None when the login
     is no longer valid (the caller sends the person to log in); raises TokenError / CheckinError like
     gate_for_token and plan_check_in, and NotWritten when the insert wrote nothing.
     """
@@ -239,8 +239,7 @@ def self_check_in(
                      expected_activity_id=expected_activity_id)
         planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method="self_scan",
                                 device_hash=device_hash, geo=geo)
-        with driver_write(engine, connection):
-            row = _INSERT_NEW_DIRECT[dialect.name].first(cursor, dialect, planned)
+        row = driver_write(engine, connection, _INSERT_NEW_DIRECT[dialect.name], planned)
     if row is None:
         raise NotWritten(planned)
     return CheckedIn(activity_id=gate.id, attendance_id=row.id)
