@@ -154,7 +154,7 @@ def export_runs(args, servers: list[str]) -> list[dict]:
         cpu_before = group_cpu_seconds(server.pid)
         load = os.getloadavg()[0]
         started = time.monotonic()
-        size, rows, error = 0, 0, ""
+        status, size, rows, error = 0, 0, 0, ""
         try:
             conn = http.client.HTTPConnection(HOST, args.port, timeout=120)
             conn.request("GET", f"/office/export.csv?kind=records&{span}",
@@ -169,8 +169,8 @@ def export_runs(args, servers: list[str]) -> list[dict]:
                 rows += chunk.count(b"\n")
             else:
                 error = f"stopped after the {args.export_deadline} s deadline"
-        except (OSError, http.client.HTTPException) as exc:
-            status, error = 0, f"{type(exc).__name__}: {exc}"
+        except (OSError, http.client.HTTPException) as exc:  # the status line, if any, stays what it was
+            error = f"{type(exc).__name__}: {exc}"
         seconds = time.monotonic() - started
         cpu = group_cpu_seconds(server.pid) - cpu_before
         log = (workdir / "server.log").read_text()
