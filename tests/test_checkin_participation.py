@@ -129,16 +129,21 @@ def manual(client, activity, volunteer_id):
 def test_manual_check_in_by_id_refuses_strangers_office_and_deleted_accounts(client, auth, session, world,
                                                                             open_to_all):
     """The probe's request: POST /activities/<own activity>/manual with volunteer=<any id>&action=in."""
-    stranger = world.member_b  # another team, another district
-    delete(session, world.volunteer)
+    factories.add_member(session, world.team_a, world.office)  # on the roster, still never recorded
+    session.commit()
     auth.login(world.leader_a.phone)
-    for volunteer_id, message in ((stranger.id, "只有本队成员可以按姓名登记"),
-                                  (world.office.id, "该账号不能参加活动"),
-                                  (world.volunteer.id, "该账号不能参加活动")):
-        page = manual(client, open_to_all, volunteer_id)
-        assert page.status_code == 200 and message in page.get_data(as_text=True), volunteer_id
+    for stranger in (world.member_b, world.volunteer, world.office_district2):  # not on the team's roster
+        assert manual(client, open_to_all, stranger.id).status_code == 404
+    page = manual(client, open_to_all, world.office.id)
+    assert page.status_code == 200 and "该账号不能参加活动" in page.get_data(as_text=True)
+    delete(session, world.member_a)  # a deleted account whose membership row still says active
+    page = manual(client, open_to_all, world.member_a.id)
+    assert page.status_code == 200 and "该账号不能参加活动" in page.get_data(as_text=True)
     assert attendance_count(session) == 0
-    assert manual(client, open_to_all, world.member_a.id).status_code == 200
+    member = factories.make_volunteer(session, "吴新人", home_unit=world.community)
+    factories.add_member(session, world.team_a, member)
+    session.commit()
+    assert manual(client, open_to_all, member.id).status_code == 200
     assert attendance_count(session) == 1
 
 
@@ -157,9 +162,9 @@ def test_an_office_account_scanning_an_activity_code_is_refused_and_counted(clie
     token = rotating(open_to_all)
     auth.login(world.office.phone)
     page = client.get(f"/c/{token}")
-    assert page.status_code == 409 and "该账号不能参加活动" in page.get_data(as_text=True)
+    assert page.status_code == 403 and "该账号不能参加活动" in page.get_data(as_text=True)
     response = client.post(f"/c/{token}", data={"action": "in", "activity": str(open_to_all.id)})
-    assert response.status_code == 409 and 'id="refusal"' in response.get_data(as_text=True)
+    assert response.status_code == 403 and 'id="refusal"' in response.get_data(as_text=True)
     assert attendance_count(session) == 0
     assert session.exec(select(ScanRefusal.code)).all() == ["not_participant"]
 

@@ -24,7 +24,7 @@ from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Photo, Team, Theme, Volunteer, utcnow
-from ..teams.rules import is_active_leader
+from ..teams.rules import is_active_leader, is_active_member
 from ..teams.service import team_for_leader
 from . import photos as photo_service
 from . import service
@@ -291,13 +291,19 @@ def roster(activity: Activity):
 @limiter.limit("240 per minute", key_func=lambda: f"user:{current_user.id}")
 @_loads("led_activity")
 def manual(activity: Activity):
-    """Check in (or out) a member without a smartphone: method leader_manual (the service says who may take part)."""
+    """Check in (or out) a member without a smartphone: method leader_manual.
+
+    The person is looked up on the team's roster (anyone else: 404, as the page's search offers only members);
+    the service judges whether they may take part (checkin/participation.py).
+    """
     session = get_session()
     try:
         volunteer_id = int(request.form.get("volunteer", ""))
     except ValueError:
         abort(404)
     volunteer = session.get(Volunteer, volunteer_id)
+    if volunteer is None or not is_active_member(session, activity.team_id, volunteer_id):
+        abort(404)
     try:
         if request.form.get("action") == "out":
             checkin.check_out(session=session, activity_id=activity.id, volunteer_id=volunteer_id,
