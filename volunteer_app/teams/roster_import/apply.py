@@ -269,6 +269,7 @@ def _write_teams(session: Session, plan: list[dict], actor_id: int | None, resul
 
 
 def _write_volunteers(session: Session, plan: list[tuple], actor_id: int | None, result: ImportResult) -> None:
+    """The volunteers, their memberships, and an audit event for each of both (whatever the file's columns)."""
     now = utcnow()
     before = session.exec(select(func.coalesce(func.max(Volunteer.id), 0))).one()
     session.execute(insert(Volunteer.__table__), [
@@ -278,28 +279,33 @@ def _write_volunteers(session: Session, plan: list[tuple], actor_id: int | None,
         for name, phone, unit_id, _team, _role in plan
     ])
     result.created = len(plan)
-    wanted = {phone for _n, phone, _u, team_id, _r in plan if team_id is not None}
-    if not wanted:
-        return
+    planned = {phone for _n, phone, _u, _t, _r in plan}
     ids = {phone: vid for vid, phone in session.exec(
-        select(Volunteer.id, Volunteer.phone).where(Volunteer.id > before)).all() if phone in wanted}
-    first_membership = session.exec(select(func.coalesce(func.max(Membership.id), 0))).one()
-    session.execute(insert(Membership.__table__), [
-        {"team_id": team_id, "volunteer_id": ids[phone], "role": role, "status": "active", "created_at": now,
-         "joined_at": now, "updated_at": now}
-        for _n, phone, _u, team_id, role in plan if team_id is not None
-    ])
-    new_ids = set(ids.values())
-    created = [row for row in session.exec(
-        select(Membership.id, Membership.team_id, Membership.volunteer_id, Membership.role)
-        .where(Membership.id > first_membership).order_by(Membership.id)).all() if row[2] in new_ids]
-    audit.record_many(session=session, events=[
-        {"action": "membership.import", "object_type": "membership", "object_id": mid, "team_id": team_id,
-         "actor_id": actor_id,
-         "data": {"old": None, "new": {"role": role, "status": "active"}, "volunteer_id": volunteer_id}}
-        for mid, team_id, volunteer_id, role in created
-    ])
-    result.memberships = len(created)
+        select(Volunteer.id, Volunteer.phone).where(Volunteer.id > before)).all() if phone in planned}
+    events = [
+        {"action": "volunteer.import", "object_type": "volunteer", "object_id": ids[phone], "actor_id": actor_id,
+         "data": {"new": {"home_unit_id": unit_id}}}
+        for _n, phone, unit_id, _t, _r in plan
+    ]
+    if any(team_id is not None for _n, _p, _u, team_id, _r in plan):
+        first_membership = session.exec(select(func.coalesce(func.max(Membership.id), 0))).one()
+        session.execute(insert(Membership.__table__), [
+            {"team_id": team_id, "volunteer_id": ids[phone], "role": role, "status": "active", "created_at": now,
+             "joined_at": now, "updated_at": now}
+            for _n, phone, _u, team_id, role in plan if team_id is not None
+        ])
+        new_ids = set(ids.values())
+        created = [row for row in session.exec(
+            select(Membership.id, Membership.team_id, Membership.volunteer_id, Membership.role)
+            .where(Membership.id > first_membership).order_by(Membership.id)).all() if row[2] in new_ids]
+        events += [
+            {"action": "membership.import", "object_type": "membership", "object_id": mid, "team_id": team_id,
+             "actor_id": actor_id,
+             "data": {"old": None, "new": {"role": role, "status": "active"}, "volunteer_id": volunteer_id}}
+            for mid, team_id, volunteer_id, role in created
+        ]
+        result.memberships = len(created)
+    audit.record_many(session=session, events=events)
 
 
 def row_message(error: dict) -> str:

@@ -15,6 +15,11 @@ from flask_babel import lazy_gettext as _l
 from ...errors import DomainError
 
 MAX_ROWS = 200_000
+# The work of reading is bounded by what is really in the file, never by what a sheet declares (a 5 KB
+# workbook may declare A1:XFD1048576): at most MAX_COLUMNS cells of a row are read (the templates have 6),
+# and at most MAX_SHEET_ROWS rows, empty ones included, are looked at before the file is refused.
+MAX_COLUMNS = 50
+MAX_SHEET_ROWS = MAX_ROWS + 50_000
 MAX_UNPACKED_BYTES = 400_000_000  # a 166,000-row roster unpacks to well under 100 MB
 PROGRESS_EVERY = 5_000
 
@@ -60,6 +65,8 @@ class ImportFileError(DomainError):
         "duplicate_columns": _l("A column appears twice: %(columns)s."),
         "too_many_rows": _l("The file has more than %(limit)d rows; split it."),
         "too_large": _l("The workbook unpacks to more than %(limit)d MB; save it again or split it."),
+        "sheet_too_large": _l("The sheet is too large or malformed (more than %(limit)d rows, empty ones "
+                              "included); copy the roster into a new workbook or split it."),
         "conflict": _l("The database changed while the file was checked (e.g. someone registered). "
                        "Nothing was written; please upload the file again."),
         "interrupted": _l("The import was interrupted (the server was restarted) and did not finish. "
@@ -93,12 +100,20 @@ def read_table(kind: str, filename: str, data: bytes, progress: Progress | None 
     else:
         raise ImportFileError("bad_type")
     header: list[str] | None = None
+    width = MAX_COLUMNS  # then the header's: a cell right of the last titled column is never read
     rows: list[tuple[int, list[str]]] = []
     for number, cells in raw_rows:
+        if number > MAX_SHEET_ROWS:
+            raise ImportFileError("sheet_too_large", limit=MAX_SHEET_ROWS)
+        cells = cells[:width]
+        if cells.count(None) == len(cells):  # a row missing from the sheet, read as empty: skipped cheaply
+            continue
         texts = [_cell_text(value) for value in cells]
         if header is None:
             if any(texts):
-                header = texts
+                while not texts[-1]:
+                    texts.pop()
+                header, width = texts, len(texts)
             continue
         if not any(texts):
             continue
@@ -123,7 +138,9 @@ def _xlsx_rows(data: bytes) -> Iterator[tuple[int, Iterable]]:
                 raise ImportFileError("too_large", limit=MAX_UNPACKED_BYTES // 1_000_000)
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
         sheet = workbook.worksheets[0]
-        yield from enumerate(sheet.iter_rows(values_only=True), start=1)
+        # The declared dimension is not trusted: it would pad every row to its width and its last row.
+        sheet.reset_dimensions()
+        yield from enumerate(sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True), start=1)
         workbook.close()
     except ImportFileError:
         raise
