@@ -27,11 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app, test_config)
 
     from . import db, errors, i18n, security
-    from .extensions import csrf, limiter
+    from .extensions import csrf, limiter, warn_if_limits_are_per_process
 
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    warn_if_limits_are_per_process(app)
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
