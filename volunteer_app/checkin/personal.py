@@ -11,7 +11,8 @@ from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Volunteer
-from . import bp, scan_key, service, tokens
+from ..teams.rules import active_leader
+from . import bp, participation, scan_key, service, tokens
 from .qr import cached_qr_png
 
 
@@ -92,13 +93,13 @@ def _leader_choices(volunteer: Volunteer) -> list[tuple[Activity, Attendance | N
     activities = session.exec(
         select(Activity)
         .join(Membership, Membership.team_id == Activity.team_id)
-        .where(Membership.volunteer_id == current_user.id, Membership.role == "leader",
-               Membership.status == "active", Activity.status == "open")
+        .where(*active_leader(volunteer=current_user.id), Activity.status == "open")
         .order_by(Activity.starts_at)
     ).all()
     choices = []
     for activity in activities:
-        if activity.members_only and not service.is_member(session, activity.team_id, volunteer.id):
+        if participation.refusal_for(session, team_id=activity.team_id, volunteer_id=volunteer.id,
+                                     members_only=activity.members_only, method="leader_scan") is not None:
             continue
         choices.append((activity, service.attendance_of(session=session, activity_id=activity.id,
                                                         volunteer_id=volunteer.id)))

@@ -24,13 +24,13 @@ from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
 from ..models import Activity, Attendance, Team, utcnow
-from . import bp, personal, scan_key, service, tokens  # noqa: F401 (personal: its routes are on bp)
+from . import bp, participation, personal, scan_key, service, tokens  # noqa: F401 (personal: its routes are on bp)
 
 PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "rv_device"
 REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
-                  "too_many_attempts": 429}
+                  "not_participant": 403, "too_many_attempts": 429}
 
 
 def _session_login() -> tuple[int, int] | None:
@@ -76,8 +76,9 @@ def scan(token: str):
                                             can_register="accounts.register" in current_app.view_functions,
                                             **context))
         return _with_device_cookie(response)
-    if activity.members_only and not service.is_member(session, activity.team_id, current_user.id):
-        return _refusal_page("not_member", str(service.CheckinError.messages["not_member"]), token)
+    refused = _participation_refusal(activity, current_user.id, "self_scan")
+    if refused is not None:
+        return _refusal_page(refused, str(service.CheckinError.messages[refused]), token)
     attendance = service.attendance_of(session=session, activity_id=activity.id, volunteer_id=current_user.id)
     state = _state(attendance)
     response = Response(render_template("checkin/scan.html", state=state, attendance=attendance,
@@ -159,9 +160,8 @@ def report_refusal(token: str):
                                               secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at)
         activity_id = activity.id
         _require_scannable(activity)
-        if current_user.is_authenticated and activity.members_only \
-                and not service.is_member(session, activity.team_id, current_user.id):
-            code = "not_member"
+        if current_user.is_authenticated:
+            code = _participation_refusal(activity, current_user.id, "self_scan")
     except DomainError as exc:
         code = exc.code
     if code is not None:
@@ -302,3 +302,9 @@ def geo_from(form: Mapping) -> tuple | None:
         return tuple(float(v[:32]) for v in values)
     except ValueError:
         return None
+
+
+def _participation_refusal(activity: Activity, volunteer_id: int, method: str) -> str | None:
+    """Why volunteer_id may not be recorded at activity by method (checkin/participation.py), or None."""
+    return participation.refusal_for(get_session(), team_id=activity.team_id, volunteer_id=volunteer_id,
+                                     members_only=activity.members_only, method=method)
