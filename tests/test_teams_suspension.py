@@ -16,7 +16,7 @@ from volunteer_app.activities.service import ActivityError
 from volunteer_app.checkin import service as checkin
 from volunteer_app.checkin import tokens
 from volunteer_app.checkin.service import CheckinError
-from volunteer_app.models import Activity, Attendance, utcnow
+from volunteer_app.models import Activity, Attendance, Volunteer, utcnow
 from volunteer_app.teams.service import set_team_suspended
 
 from . import factories
@@ -135,7 +135,9 @@ def test_members_cannot_self_scan_and_the_leader_cannot_check_anyone_in(client, 
     page = client.post(f"/activities/{opened.id}/manual", data={"volunteer": str(world.member_a.id), "action": "in"},
                        follow_redirects=True)
     assert SUSPENDED in page.get_data(as_text=True)
-    personal = tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=1)
+    fresh(session)  # the member's logout above renewed their personal code (it names their session version)
+    version = session.get(Volunteer, world.member_a.id).session_version
+    personal = tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=version)
     page = client.post(f"/v/{personal}", data={"activity": str(opened.id), "action": "in"}, follow_redirects=True)
     assert SUSPENDED in page.get_data(as_text=True)
     assert attendance_count(session) == 1

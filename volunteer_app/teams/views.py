@@ -2,13 +2,13 @@
 
 Who may use each route is said in its docstring and checked by looking the object up through what
 the person may see: a leader of team A asking for team B gets the same 404 as for a missing team.
-Imports (the office's spreadsheet onboarding) are in imports.py on this blueprint.
+The office's roster import pages (roster_import/views.py) are on the same blueprint.
 """
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as http_session, \
+from flask import abort, current_app, flash, redirect, render_template, request, session as http_session, \
     url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -21,14 +21,13 @@ from ..db import get_session
 from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
 from ..qr import qr_png
+from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
 from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
                          own_membership, remove_member, resettable_by_leader, roster, set_leader)
 from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
                       invite_token, office_teams, renew_invite, set_team_suspended, team_for_invite, team_for_leader,
                       team_for_office)
-
-bp = Blueprint("teams", __name__)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
 
@@ -356,5 +355,3 @@ def _field_for(form, code: str):
     return {"bad_unit": getattr(form, "unit", form.name), "bad_phone": form.contact_phone,
             "too_long": form.description}.get(code, form.name)
 
-
-from . import imports  # noqa: E402,F401  (the office's import pages live on this blueprint)
