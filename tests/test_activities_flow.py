@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from volunteer_app.activities.forms import to_local_naive
 from volunteer_app.checkin import tokens
-from volunteer_app.models import Activity, Attendance, AuditEvent, ScanRefusal, utcnow
+from volunteer_app.models import Activity, Attendance, AuditEvent, ScanRefusal, Volunteer, utcnow
 
 from . import factories
 
@@ -294,6 +294,9 @@ def test_personal_code_for_a_leader_and_for_anyone_else(client, auth, session, w
     assert "赵小红" not in client.get(f"/v/{token}").get_data(as_text=True)
     auth.logout()
     auth.login(world.leader_a.phone)
+    fresh(session)  # the member's logout above renewed their personal code (it names their session version)
+    token = tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id,
+                                  session_version=session.get(Volunteer, world.member_a.id).session_version)
     page = client.get(f"/v/{token}").get_data(as_text=True)
     assert "赵小红" in page and "敬老院探访" in page and "138****0003" in page and "13800000003" not in page
     response = client.post(f"/v/{token}", data={"activity": str(activity.id), "action": "in"})
