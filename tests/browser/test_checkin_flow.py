@@ -102,7 +102,6 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     volunteer.click("#scan-button")
     volunteer.locator("#scan-result").wait_for()
     shot(volunteer, "checked-out")
-    assert [r for r in reached_flask if r.startswith("POST /c/")] == [f"POST /c/{url.rsplit('/', 1)[1]}"]  # Flask's
 
     leader.click("#close-activity")
     leader.locator("#summary").wait_for()
