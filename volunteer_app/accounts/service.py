@@ -16,8 +16,8 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+from ..units import community, units_in_scope
 from .phone import mask_phone, normalise_phone
-from .units import community, units_in_scope
 
 # Checked against when the phone is unknown, so that a wrong phone costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

@@ -14,13 +14,13 @@ from ..db import get_session
 from ..extensions import limiter
 from ..i18n import is_safe_redirect
 from ..qr import qr_png
+from ..units import office_scope, unit_choices, unit_label
 from .auth import User
 from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
 from .paging import page_arg, paginate, wants_fragment
 from .phone import normalise_phone
 from .service import (AccountError, attendance_history, authenticate, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
-from .units import office_scope, unit_choices, unit_label
 
 bp = Blueprint("accounts", __name__)
 

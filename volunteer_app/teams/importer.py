@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from .. import audit
 from ..accounts.phone import normalise_phone
 from ..accounts.service import NAME_MAX, NO_PASSWORD
-from ..accounts.units import units_in_scope
+from ..units import units_in_scope
 from ..errors import DomainError
 from ..models import Membership, Team, Unit, Volunteer, utcnow
 

@@ -10,7 +10,7 @@ from flask_login import login_required
 from sqlmodel import select
 
 from ..accounts.paging import wants_fragment
-from ..accounts.units import office_scope
+from ..units import office_scope
 from ..db import commit, get_session
 from ..models import ImportJob
 from .forms import ImportForm

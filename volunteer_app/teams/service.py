@@ -20,7 +20,7 @@ from sqlmodel import Session, select
 from .. import audit
 from ..accounts.phone import normalise_phone
 from ..accounts.service import AccountError, clean_name
-from ..accounts.units import units_in_scope
+from ..units import units_in_scope
 from ..errors import DomainError
 from ..models import JOIN_POLICIES, Membership, Team, Unit, Volunteer, utcnow
 

@@ -16,7 +16,7 @@ from sqlmodel import select
 
 from ..accounts.paging import page_arg, paginate, wants_fragment
 from ..accounts.service import issue_password_reset
-from ..accounts.units import office_scope, unit_label
+from ..units import office_scope, unit_label
 from ..accounts.views import parse_id, render_reset_link
 from ..db import get_session
 from ..extensions import limiter
