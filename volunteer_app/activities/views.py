@@ -19,7 +19,7 @@ from wtforms import SelectChoice
 
 from ..checkin import service as checkin
 from ..checkin import tokens
-from ..checkin.qr import cached_qr_png
+from ..qr import cached_qr_png
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter

@@ -24,8 +24,8 @@ from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
 from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
+from ..qr import cached_qr_png
 from . import service, tokens
-from .qr import cached_qr_png
 
 bp = Blueprint("checkin", __name__)
 
