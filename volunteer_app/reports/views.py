@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import Session, select
 
@@ -22,6 +21,7 @@ from ..db import get_engine, get_session, reads_first, write_transaction
 from ..extensions import limiter
 from ..i18n import current_language, theme_name
 from ..models import LIVE_METHODS, Team, Theme, Unit
+from ..web import office_required, page_arg, wants_fragment
 from . import charts, export, queries, signals
 from .filters import FilterError, ReportFilter, parse_filter
 
@@ -49,19 +49,6 @@ TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached thro
 def hours_grouped(minutes: int | None) -> str:
     """Minutes as hours with one decimal and thousands separators: a city's year runs into millions."""
     return f"{(minutes or 0) / 60:,.1f}"
-
-
-def office_required(view):
-    """Office accounts only; everyone else is told the page does not exist."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_office:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.get("")
@@ -98,7 +85,7 @@ def dashboard():
         )
     context.update(filter_choices(f))
     context["presets"] = presets(f) if f is not None else []
-    template = "reports/_dashboard.html" if is_fragment_request() else "reports/dashboard.html"
+    template = "reports/_dashboard.html" if wants_fragment() else "reports/dashboard.html"
     return render_template(template, **context), status
 
 
@@ -117,7 +104,7 @@ def activities():
     """First drill-down: the activities that make up the figures of the filter."""
     session = get_session()
     f = current_filter()
-    page = page_number()
+    page = page_arg()
     statement = queries.activities_statement(f)
     head = queries.cached_headline(session=session, f=f)
     pages = max(1, -(-head.activities // PER_PAGE))
@@ -254,15 +241,6 @@ def current_filter() -> ReportFilter:
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     return parse_filter(request.args, session=get_session(), office=current_user.volunteer, zone=zone,
                         today=datetime.now(zone).date())
-
-
-def is_fragment_request() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
 
 
 def presets(f: ReportFilter) -> list[tuple[str, dict, bool]]:

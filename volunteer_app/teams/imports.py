@@ -9,14 +9,15 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlmodel import select
 
-from ..accounts.paging import wants_fragment
-from ..units import office_scope
 from ..db import commit, get_session
 from ..models import ImportJob
+from ..units import office_scope
+from ..web import office_or_404 as _office_or_404
+from ..web import wants_fragment
 from .forms import ImportForm
 from .importer import COLUMNS, ImportFileError, column_label, inert, row_message, template_rows
 from .jobs import as_shown, create_job, job_report, start_job, sweep_stale_jobs
-from .views import _office_or_404, bp
+from .views import bp
 
 REPORT_ON_PAGE = 200
 FINISHED = ("done", "failed")
