@@ -8,7 +8,7 @@ from sqlalchemy import or_
 from sqlmodel import select
 
 from ..checkin import service as checkin
-from ..checkin import tokens
+from .. import tokens
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter

@@ -57,11 +57,11 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from .. import tokens
 from ..accounts.auth import valid_login
 from ..db import DirectStatement, driver_connection, driver_write
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
-from . import tokens
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
 # An open activity accepts check-ins from this long before its start (people come early).

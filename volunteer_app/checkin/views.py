@@ -19,13 +19,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 from sqlmodel import select
 
+from .. import tokens
 from ..accounts.auth import parse_session_id
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
 from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
 from ..qr import cached_qr_png
-from . import service, tokens
+from . import service
 
 bp = Blueprint("checkin", __name__)
 
