@@ -13,17 +13,12 @@ from wtforms import SelectChoice
 
 from ..db import get_session
 from ..errors import DomainError
+from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS
 from ..models import Activity, Membership, Team, Volunteer
 from ..teams.service import team_for_leader
 from ..web import register_lookup
 from . import bp, service
 
-METHOD_LABELS = {
-    "self_scan": _l("self scan"),
-    "leader_scan": _l("scanned by leader"),
-    "leader_manual": _l("entered by leader"),
-    "retro_log": _l("logged afterwards"),
-}
 STATUS_LABELS = {
     "scheduled": _l("upcoming"),
     "open": _l("open"),
@@ -34,7 +29,7 @@ STATUS_LABELS = {
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"method_names": METHOD_LABELS, "status_names": STATUS_LABELS}
+    return {"method_names": METHOD_LABELS, "auto_checkout_label": AUTO_CHECKOUT_LABEL, "status_names": STATUS_LABELS}
 
 
 def _active_team_for_leader(*, session, volunteer_id: int, team_id: int) -> Team | None:

@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..extensions import limiter
 from ..i18n import current_language, theme_name
+from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from ..web import office_required, page_arg, wants_fragment
 from . import charts, export, queries, signals
@@ -28,12 +29,6 @@ from .filters import FilterError, ReportFilter, parse_filter
 bp = Blueprint("reports", __name__, url_prefix="/office")
 
 PER_PAGE = 50
-METHOD_LABELS = {
-    "self_scan": _l("self scan"),
-    "leader_scan": _l("leader scan"),
-    "leader_manual": _l("entered by leader"),
-    "retro_log": _l("logged afterwards"),
-}
 SIGNAL_TITLES = {
     "overlap": _l("One volunteer in two overlapping activities"),
     "device_burst": _l("Many self check-ins from one device within minutes"),
@@ -130,7 +125,8 @@ def activity(activity_id: int):
               for photo_id, thumbnail, created_at in queries.activity_photos(session=session, activity_id=activity_id)]
     return render_template("reports/activity.html", f=f, row=row, records=records, photos=photos,
                            counted=len(counted), counted_minutes=sum(a.credited_minutes for a in counted),
-                           live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS)
+                           live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS,
+                           auto_checkout_label=AUTO_CHECKOUT_LABEL)
 
 
 @bp.get("/signals")
@@ -196,7 +192,7 @@ def _export(fmt: str) -> Response:
     if kind not in ("tallies", "records"):
         abort(400)
     if kind == "records":
-        body = _streamed_records(get_engine(), f, fmt)
+        body = _streamed_records(get_engine(), f, fmt, method_labels_in("zh_CN"))
         name = f"records-{f.start.isoformat()}-{f.end.isoformat()}"
     else:
         data = queries.dashboard(session=session, f=f, language="zh_CN")
@@ -216,7 +212,7 @@ def _export(fmt: str) -> Response:
     return response
 
 
-def _streamed_records(engine, f: ReportFilter, fmt: str):
+def _streamed_records(engine, f: ReportFilter, fmt: str, method_names: dict[str, str]):
     """The record export, read through a session of its own that the generator closes when it ends.
 
     The rows stream after the view has returned, so the request's session (committed and closed
@@ -224,7 +220,7 @@ def _streamed_records(engine, f: ReportFilter, fmt: str):
     ends the transaction and releases the server-side cursor.
     """
     with Session(engine) as session:
-        rows = export.record_rows(session, f)
+        rows = export.record_rows(session, f, method_names)
         yield from (export.records_csv(rows) if fmt == "csv" else export.records_xlsx(rows))
 
 
