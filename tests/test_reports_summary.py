@@ -17,7 +17,8 @@ from volunteer_app.db import make_engine
 from volunteer_app.models import LIVE_METHODS, Activity, ActiveMonths, Attendance, Unit, utcnow
 from volunteer_app.reports import queries, summary
 from volunteer_app.reports.filters import ReportFilter
-from volunteer_app.teams.importer import read_table, validate_and_write
+from volunteer_app.teams.roster_import.apply import validate_and_write
+from volunteer_app.teams.roster_import.parse import read_table
 
 from . import factories, reports_data
 from .reports_data import at

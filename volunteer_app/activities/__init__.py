@@ -2,12 +2,11 @@
 
 The blueprint is defined here; its routes are in lifecycle_views (list, create, edit, open, cancel, close),
 live_views (the activity page, live QR, count and roster, manual check-in, poster), correction_views and
-retro_views (past activities logged afterwards, photos). view_helpers holds what they share.
+retro_views (past activities logged afterwards, photos); create_app imports them. view_helpers holds what they
+share.
 """
 from __future__ import annotations
 
 from flask import Blueprint
 
 bp = Blueprint("activities", __name__)
-
-from . import correction_views, lifecycle_views, live_views, retro_views  # noqa: E402,F401  (routes on bp)

@@ -5,8 +5,9 @@ Public functions (keyword-only `session`; they only flush; errors are CheckinErr
     check_in(*, session, activity_id, volunteer_id, method, recorded_by_id=None, at=None,
              device_hash=None, geo=None) -> Attendance
         method: "self_scan" | "leader_scan" | "leader_manual". geo: (lat, lng, accuracy_m) or None.
-        Codes: no_activity, not_open, closed, cancelled, not_started, ended, not_member, not_leader,
-        bad_method, already_checked_in (params: time), voided.
+        Codes: no_activity, not_open, closed, cancelled, not_started, ended, not_leader, team_suspended,
+        not_participant, not_member, members_by_name (who may take part: checkin/participation.py), bad_method,
+        already_checked_in (params: time), voided.
         = read_gate + plan_check_in + apply_check_in, which a view may call itself to read first and
         write late (checkin/views.py scan_post, db.write_transaction):
     read_gate(*, session, activity_id, volunteer_id, recorded_by_id=None) -> Row | None   (one query)
@@ -61,7 +62,9 @@ from .. import tokens
 from ..accounts.auth import valid_login
 from ..db import DirectStatement, driver_connection, driver_write
 from ..errors import DomainError
-from ..models import Activity, Attendance, Membership, ScanRefusal, utcnow
+from ..models import Activity, Attendance, ScanRefusal, utcnow
+from ..teams.rules import active_leader, is_active_leader
+from . import participation
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
 # An open activity accepts check-ins from this long before its start (people come early).
@@ -93,6 +96,7 @@ class CheckinError(DomainError):
         "voided": _l("This attendance was voided by the team. Ask the leader."),
         "bad_time": _l("The check-out time cannot be before the check-in time."),
         "wrong_activity": _l("This code belongs to another activity. Scan the code of this activity."),
+        **participation.MESSAGES,
     }
 
 
@@ -116,7 +120,7 @@ def check_in(
 
 def read_gate(*, session: Session, activity_id: int, volunteer_id: int, recorded_by_id: int | None = None) -> Row | None:
     """What a check-in needs to know, in one query: the activity's window, status, fence and secret, whether
-    the volunteer is an active member of its team, and whether the recorder is an active leader of it."""
+    the volunteer may take part (participation.columns), and whether the recorder is an active leader of it."""
     params = {"activity_id": activity_id, "volunteer_id": volunteer_id, "recorded_by_id": recorded_by_id}
     return session.connection().execute(_GATE, params).first()
 
@@ -143,8 +147,9 @@ def plan_check_in(
     _require_open(gate, at)
     if method != "self_scan" and (recorded_by_id is None or not gate.recorder_leads):
         raise CheckinError("not_leader")
-    if gate.members_only and not gate.is_member:
-        raise CheckinError("not_member")
+    refused = participation.refusal(gate, members_only=gate.members_only, method=method)
+    if refused is not None:
+        raise CheckinError(refused)
     # No look-up of an existing attendance here: the unique constraint answers repeats in apply_check_in,
     # which saves a query on the common path (a new attendance).
     status, accuracy = geo_status(gate, geo)
@@ -264,7 +269,7 @@ def check_out(
     if activity.status != "open":
         raise CheckinError({"scheduled": "not_open"}.get(activity.status, activity.status))
     if recorded_by_id is not None and recorded_by_id != volunteer_id \
-            and not is_leader(session, activity.team_id, recorded_by_id):
+            and not is_active_leader(session, activity.team_id, recorded_by_id):
         raise CheckinError("not_leader")
     attendance = attendance_of(session=session, activity_id=activity_id, volunteer_id=volunteer_id)
     if attendance is None:
@@ -401,35 +406,11 @@ def _raise_existing(existing: Attendance) -> None:
     raise CheckinError("already_checked_in", time=_hhmm(existing.checked_in_at))
 
 
-def is_member(session: Session, team_id: int, volunteer_id: int) -> bool:
-    """An active member (or leader) of the team."""
-    params = {"team_id": team_id, "volunteer_id": volunteer_id}
-    return session.connection().execute(_ACTIVE_MEMBER, params).first() is not None
-
-
-def is_leader(session: Session, team_id: int, volunteer_id: int) -> bool:
-    """An active leader of the team."""
-    params = {"team_id": team_id, "volunteer_id": volunteer_id}
-    return session.connection().execute(_ACTIVE_LEADER, params).first() is not None
-
-
-_m = Membership.__table__.c
 _a = Activity.__table__.c
-
-
-def _active_membership(team, volunteer, *, leader: bool = False) -> tuple:
-    """The conditions of "an active member (leader) of the team", for the statements below."""
-    return (_m.team_id == team, _m.volunteer_id == volunteer, _m.status == "active") \
-        + ((_m.role == "leader",) if leader else ())
-
-
-_ACTIVE_MEMBER = select(_m.id).where(*_active_membership(bindparam("team_id"), bindparam("volunteer_id"))).limit(1)
-_ACTIVE_LEADER = select(_m.id).where(
-    *_active_membership(bindparam("team_id"), bindparam("volunteer_id"), leader=True)).limit(1)
 _GATE = select(
     _a.id, _a.team_id, _a.status, _a.starts_at, _a.ends_at, _a.members_only, _a.lat, _a.lng, _a.radius_m, _a.secret,
-    exists().where(*_active_membership(_a.team_id, bindparam("volunteer_id"))).label("is_member"),
-    exists().where(*_active_membership(_a.team_id, bindparam("recorded_by_id"), leader=True)).label("recorder_leads"),
+    *participation.columns(_a.team_id, bindparam("volunteer_id")),
+    exists().where(*active_leader(team=_a.team_id, volunteer=bindparam("recorded_by_id"))).label("recorder_leads"),
 ).where(_a.id == bindparam("activity_id"))
 _SELF_GATE = DirectStatement(_GATE.add_columns(
     exists().where(*valid_login(bindparam("volunteer_id"), bindparam("session_version"))).label("login_valid")))

@@ -26,7 +26,8 @@ from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
 from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
 from ..qr import cached_qr_png
-from . import service
+from ..teams.rules import active_leader
+from . import participation, service
 
 bp = Blueprint("checkin", __name__)
 
@@ -34,7 +35,7 @@ PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "rv_device"
 REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
-                  "too_many_attempts": 429}
+                  "not_participant": 403, "too_many_attempts": 429}
 
 
 def _scan_key() -> str:
@@ -87,8 +88,9 @@ def scan(token: str):
                                             can_register="accounts.register" in current_app.view_functions,
                                             **context))
         return _with_device_cookie(response)
-    if activity.members_only and not service.is_member(session, activity.team_id, current_user.id):
-        return _refusal_page("not_member", str(service.CheckinError.messages["not_member"]), token)
+    refused = _participation_refusal(activity, current_user.id, "self_scan")
+    if refused is not None:
+        return _refusal_page(refused, str(service.CheckinError.messages[refused]), token)
     attendance = service.attendance_of(session=session, activity_id=activity.id, volunteer_id=current_user.id)
     state = _state(attendance)
     response = Response(render_template("checkin/scan.html", state=state, attendance=attendance,
@@ -170,9 +172,8 @@ def report_refusal(token: str):
                                               secret_key=current_app.config["SECRET_KEY"], scanned_at=scanned_at)
         activity_id = activity.id
         _require_scannable(activity)
-        if current_user.is_authenticated and activity.members_only \
-                and not service.is_member(session, activity.team_id, current_user.id):
-            code = "not_member"
+        if current_user.is_authenticated:
+            code = _participation_refusal(activity, current_user.id, "self_scan")
     except DomainError as exc:
         code = exc.code
     if code is not None:
@@ -386,19 +387,24 @@ def _volunteer_for(token: str) -> Volunteer | None:
     return volunteer
 
 
+def _participation_refusal(activity: Activity, volunteer_id: int, method: str) -> str | None:
+    """Why volunteer_id may not be recorded at activity by method (checkin/participation.py), or None."""
+    return participation.refusal_for(get_session(), team_id=activity.team_id, volunteer_id=volunteer_id,
+                                     members_only=activity.members_only, method=method)
+
+
 def _leader_choices(volunteer: Volunteer) -> list[tuple[Activity, Attendance | None]]:
     """Open activities of the teams the current user leads that this volunteer may join, with their attendance."""
     session = get_session()
     activities = session.exec(
         select(Activity)
         .join(Membership, Membership.team_id == Activity.team_id)
-        .where(Membership.volunteer_id == current_user.id, Membership.role == "leader",
-               Membership.status == "active", Activity.status == "open")
+        .where(*active_leader(volunteer=current_user.id), Activity.status == "open")
         .order_by(Activity.starts_at)
     ).all()
     choices = []
     for activity in activities:
-        if activity.members_only and not service.is_member(session, activity.team_id, volunteer.id):
+        if _participation_refusal(activity, volunteer.id, "leader_scan") is not None:
             continue
         choices.append((activity, service.attendance_of(session=session, activity_id=activity.id,
                                                         volunteer_id=volunteer.id)))

@@ -17,23 +17,18 @@ from sqlmodel import Session, select
 
 from .. import audit, tokens
 from ..accounts.phone import normalise_phone
-from ..accounts.service import AccountError, clean_name
+from ..accounts.service import AccountError, clean_name, issue_password_reset
 from ..units import units_in_scope
 from ..errors import DomainError
 from ..models import JOIN_POLICIES, Membership, Team, Unit, Volunteer, utcnow
+from .rules import active_leader, leaders_among
 
 
 def team_for_leader(*, session: Session, volunteer_id: int, team_id: int) -> Team | None:
     """The team if volunteer_id is an active leader of it, else None (callers answer 404)."""
     return session.exec(
-        select(Team)
-        .join(Membership, Membership.team_id == Team.id)
-        .where(
-            Team.id == team_id,
-            Membership.volunteer_id == volunteer_id,
-            Membership.role == "leader",
-            Membership.status == "active",
-        )
+        select(Team).join(Membership, Membership.team_id == Team.id)
+        .where(Team.id == team_id, *active_leader(volunteer=volunteer_id))
     ).first()
 
 
@@ -43,12 +38,7 @@ def teams_led_by(*, session: Session, volunteer_id: int) -> list[Team]:
         session.exec(
             select(Team)
             .join(Membership, Membership.team_id == Team.id)
-            .where(
-                Membership.volunteer_id == volunteer_id,
-                Membership.role == "leader",
-                Membership.status == "active",
-                Team.status == "active",
-            )
+            .where(*active_leader(volunteer=volunteer_id), Team.status == "active")
             .order_by(Team.name)
         )
     )
@@ -88,6 +78,8 @@ class TeamError(DomainError):
         "already_leader": _l("This person is already a leader."),
         "not_leader": _l("This person is not a leader."),
         "last_leader": _l("A team needs at least one leader. Make another member a leader first."),
+        "reset_office_only": _l("Only the Civilization Office can issue a reset link for a leader or an office "
+                                "account."),
     }
 
 
@@ -351,6 +343,39 @@ def set_leader(*, session: Session, membership: Membership, leader: bool, actor_
     return membership
 
 
+def reset_refusal(*, membership: Membership, person: Volunteer, leads_a_team: bool) -> str | None:
+    """Why a leader may not issue a password reset link for this membership's person, or None if they may.
+
+    A leader resets only a plain member: an active member of the leader's team who leads no team anywhere
+    (a co-leader's account would open their other teams' rosters) and is no office account. Those are
+    the office's to reset. leads_a_team comes from rules.leaders_among.
+    """
+    if membership.status != "active" or person.deleted_at is not None:
+        return "not_member"
+    if membership.role == "leader" or leads_a_team or person.role != "volunteer":
+        return "reset_office_only"
+    return None
+
+
+def resettable_by_leader(*, session: Session, rows: list[tuple[Membership, Volunteer]]) -> set[int]:
+    """The ids of the memberships among rows (a roster page) whose person a leader may send a reset link."""
+    leading = leaders_among(session, [person.id for _membership, person in rows])
+    return {membership.id for membership, person in rows
+            if reset_refusal(membership=membership, person=person, leads_a_team=person.id in leading) is None}
+
+
+def issue_member_reset(*, session: Session, membership: Membership, actor_id: int, now: datetime | None = None) -> str:
+    """A leader issues a reset link for a plain member of the team (reset_refusal); audited with who for whom."""
+    _lock_membership(session, membership, status="active", error="not_member")
+    person = session.get(Volunteer, membership.volunteer_id)
+    refused = reset_refusal(membership=membership, person=person,
+                            leads_a_team=bool(leaders_among(session, [person.id])))
+    if refused is not None:
+        raise TeamError(refused)
+    return issue_password_reset(session=session, volunteer=person, issued_by_id=actor_id,
+                                team_id=membership.team_id, now=now)
+
+
 def roster(*, team_id: int, query: str = "", status: str = "active"):
     """A statement of (Membership, Volunteer) for a team: leaders first, then by name; search by name or last 4."""
     statement = (
@@ -410,8 +435,7 @@ def _end_membership(session: Session, membership: Membership, actor_id: int, act
 
 
 def _leader_count(session: Session, team_id: int) -> int:
-    return session.exec(select(func.count(Membership.id)).where(
-        Membership.team_id == team_id, Membership.role == "leader", Membership.status == "active")).one()
+    return session.exec(select(func.count(Membership.id)).where(*active_leader(team=team_id))).one()
 
 
 def _lock_team(session: Session, team_id: int) -> None:

@@ -1,4 +1,4 @@
-"""The office's spreadsheet onboarding pages: upload, progress, report, templates (on the teams blueprint)."""
+"""The office's roster import pages: upload, progress, report, templates (routes on the teams blueprint)."""
 from __future__ import annotations
 
 import csv
@@ -9,15 +9,15 @@ from flask_babel import gettext as _
 from flask_login import login_required
 from sqlmodel import select
 
-from ..db import commit, get_session
-from ..models import ImportJob
-from ..units import office_scope
-from ..web import office_or_404 as _office_or_404
-from ..web import wants_fragment
-from .forms import ImportForm
-from .importer import COLUMNS, ImportFileError, column_label, inert, row_message, template_rows
+from ...db import commit, get_session
+from ...models import ImportJob
+from ...units import office_scope
+from ...web import office_or_404, wants_fragment
+from .. import bp
+from ..forms import ImportForm
+from .apply import row_message
 from .jobs import as_shown, create_job, job_report, start_job, sweep_stale_jobs
-from .views import bp
+from .parse import COLUMNS, ImportFileError, column_label, inert, template_rows
 
 REPORT_ON_PAGE = 200
 FINISHED = ("done", "failed")
@@ -27,7 +27,7 @@ FINISHED = ("done", "failed")
 @login_required
 def import_upload():
     """Upload an XLSX or CSV of teams or volunteers; it is checked and written in the background. Office."""
-    office = _office_or_404()
+    office = office_or_404()
     session = get_session()
     form = ImportForm()
     if form.validate_on_submit():
@@ -90,7 +90,7 @@ def import_report(job_id: int):
 @login_required
 def import_template(kind: str, fmt: str):
     """An empty template with the Chinese headers and one example row, as XLSX or CSV. Office."""
-    _office_or_404()
+    office_or_404()
     if kind not in COLUMNS or fmt not in ("xlsx", "csv"):
         abort(404)
     rows = template_rows(kind)
@@ -127,7 +127,7 @@ def _visible_jobs(office):
 
 def _job_or_404(job_id: int) -> ImportJob:
     """The job as shown (a stale one as failed), if this office may see it."""
-    office = _office_or_404()
+    office = office_or_404()
     job = get_session().exec(_visible_jobs(office).where(ImportJob.id == job_id)).first()
     if job is None:
         abort(404)
