@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import select
 
 from volunteer_app.models import AuditEvent, Membership, PasswordReset
-from volunteer_app.teams import service
+from volunteer_app.teams import membership as membership_service
 from volunteer_app.teams.service import TeamError
 
 from . import factories
@@ -82,11 +82,11 @@ def test_a_plain_member_gets_a_link_and_the_log_says_who_issued_it_for_whom(clie
                                        ("office", "reset_office_only"), ("plain", None)])
 def test_issue_member_reset_called_directly(session, world, cast, who, code):
     if code is None:
-        token = service.issue_member_reset(session=session, membership=cast[who], actor_id=world.leader_b.id)
+        token = membership_service.issue_member_reset(session=session, membership=cast[who], actor_id=world.leader_b.id)
         assert token and session.exec(select(PasswordReset)).one().volunteer_id == world.member_b.id
         return
     with pytest.raises(TeamError) as excinfo:
-        service.issue_member_reset(session=session, membership=cast[who], actor_id=world.leader_b.id)
+        membership_service.issue_member_reset(session=session, membership=cast[who], actor_id=world.leader_b.id)
     assert excinfo.value.code == code
     assert session.exec(select(PasswordReset)).first() is None
 
@@ -96,5 +96,5 @@ def test_a_member_who_left_gets_no_link(session, world, cast):
     membership.status = "left"
     session.commit()
     with pytest.raises(TeamError) as excinfo:
-        service.issue_member_reset(session=session, membership=membership, actor_id=world.leader_b.id)
+        membership_service.issue_member_reset(session=session, membership=membership, actor_id=world.leader_b.id)
     assert excinfo.value.code == "not_member"

@@ -24,10 +24,11 @@ from ..web import (loads, office_or_404, office_required, page_arg, paginate, pa
                    wants_fragment)
 from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
-from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_request, decide_team, edit_team,
-                      invite_token, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
-                      office_teams, own_membership, remove_member, renew_invite, resettable_by_leader, roster,
-                      set_leader, set_team_suspended, team_for_invite, team_for_leader, team_for_office)
+from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
+                         own_membership, remove_member, resettable_by_leader, roster, set_leader)
+from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
+                      invite_token, office_teams, renew_invite, set_team_suspended, team_for_invite, team_for_leader,
+                      team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
 
