@@ -204,7 +204,7 @@ def write_requests(url: str, secret_key: str, sessions: dict, serializer, activi
 
     from sqlmodel import Session, select
 
-    from volunteer_app.checkin import tokens
+    from volunteer_app import tokens
     from volunteer_app.checkin.views import PENDING_KEY
     from volunteer_app.db import make_engine
     from volunteer_app.models import Activity, utcnow

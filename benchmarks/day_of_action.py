@@ -207,7 +207,7 @@ def free_port() -> int:
 
 def play(args, port: int, people: list[Person], activity_secrets: dict[int, str], secret_key: str) -> Outcome:
     """Each person arrives at a random moment of the window and scans; client threads follow the schedule."""
-    from volunteer_app.checkin import tokens
+    from volunteer_app import tokens
 
     schedule = sorted((random.uniform(0, args.window), person) for person in people)
     jobs: queue.Queue = queue.Queue()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.models import Attendance, Volunteer
 
 from . import factories

@@ -9,7 +9,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.activities.forms import to_local_naive
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.models import Activity, Attendance, AuditEvent, ScanRefusal, Volunteer, utcnow
 
 from . import factories

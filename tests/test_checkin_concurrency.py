@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.activities.service import live_count
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.models import Activity, Attendance
 
 from . import factories

@@ -9,7 +9,7 @@ import re
 
 from volunteer_app.activities.service import close_activity, live_count
 from volunteer_app.checkin import service as checkin
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.models import Activity
 
 from . import factories

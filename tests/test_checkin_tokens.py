@@ -5,8 +5,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from volunteer_app.checkin import tokens
-from volunteer_app.checkin.tokens import TokenError
+from volunteer_app import tokens
+from volunteer_app.tokens import TokenError
 
 KEY = "app-secret"
 SECRET = "activity-secret"

@@ -30,7 +30,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.accounts.service import issue_password_reset
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.models import (
     Activity,
     Attendance,

@@ -1,4 +1,4 @@
-"""Property tests of the QR tokens (checkin/tokens.py): random bytes, truncation, one changed character,
+"""Property tests of the QR tokens (tokens.py): random bytes, truncation, one changed character,
 other keys, future and old times. Whatever comes in, the answer is the token's claims or a TokenError
 with a known code — never another exception, and never a forged token accepted."""
 from __future__ import annotations
@@ -9,8 +9,8 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from volunteer_app.checkin import tokens
-from volunteer_app.checkin.tokens import TokenError
+from volunteer_app import tokens
+from volunteer_app.tokens import TokenError
 
 KEY = "app-secret-key-for-property-tests"
 CODES = set(TokenError.messages)

@@ -114,7 +114,7 @@ def url_arguments(world, activity, session) -> dict[str, object]:
 
 
 def _token(activity) -> str:
-    from volunteer_app.checkin import tokens
+    from volunteer_app import tokens
 
     return tokens.rotating_token(secret_key="test-secret-key-not-for-production", activity_id=activity.id,
                                  activity_secret=activity.secret)

@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 
 from . import factories
 

@@ -76,7 +76,7 @@ def context(session, world):
     """An open activity with its current code and the member's personal code."""
     from datetime import timedelta
 
-    from volunteer_app.checkin import tokens
+    from volunteer_app import tokens
     from volunteer_app.models import utcnow
 
     activity = factories.make_activity(session, world.team_a, status="open",

@@ -14,7 +14,7 @@ from sqlmodel import select
 from volunteer_app.activities import service as activities
 from volunteer_app.activities.service import ActivityError
 from volunteer_app.checkin import service as checkin
-from volunteer_app.checkin import tokens
+from volunteer_app import tokens
 from volunteer_app.checkin.service import CheckinError
 from volunteer_app.models import Activity, Attendance, Volunteer, utcnow
 from volunteer_app.teams.service import set_team_suspended

@@ -1,8 +1,6 @@
 """Accounts: registration, passwords and one-time reset links, and a volunteer's own record."""
 from __future__ import annotations
 
-import hashlib
-import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .. import audit
+from .. import audit, tokens
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+from ..units import community, units_in_scope
 from .phone import mask_phone, normalise_phone
-from .units import community, units_in_scope
 
 # Checked against when the phone is unknown, so that a wrong phone costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
@@ -155,8 +153,8 @@ def issue_password_reset(
                PasswordReset.expires_at > now)
         .values(expires_at=now)
     )
-    token = secrets.token_urlsafe(32)
-    reset = PasswordReset(volunteer_id=volunteer.id, token_hash=_token_hash(token), issued_by_id=issued_by_id,
+    token, token_hash = tokens.new_hashed_token()
+    reset = PasswordReset(volunteer_id=volunteer.id, token_hash=token_hash, issued_by_id=issued_by_id,
                           created_at=now, expires_at=now + RESET_VALID)
     session.add(reset)
     session.flush()
@@ -169,7 +167,7 @@ def reset_for_token(*, session: Session, token: str, now: datetime | None = None
     """The usable reset behind a token, or AccountError(reset_invalid / reset_expired / reset_used)."""
     if not token or len(token) > 100 or not token.isascii():
         raise AccountError("reset_invalid")
-    reset = session.exec(select(PasswordReset).where(PasswordReset.token_hash == _token_hash(token))).first()
+    reset = session.exec(select(PasswordReset).where(PasswordReset.token_hash == tokens.token_hash(token))).first()
     volunteer = session.get(Volunteer, reset.volunteer_id) if reset else None
     if reset is None or volunteer is None or volunteer.deleted_at is not None or not volunteer.is_active:
         raise AccountError("reset_invalid")
@@ -204,10 +202,6 @@ def use_password_reset(
     audit.record(session=session, action="password_reset.use", object_type="volunteer", object_id=volunteer.id,
                  actor_id=volunteer.id, data={"reset_id": reset.id})
     return volunteer
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 # --- the office looks for a person -------------------------------------------------------------

@@ -17,13 +17,13 @@ from ..extensions import limiter
 from ..i18n import is_safe_redirect
 from ..models import Volunteer
 from ..qr import qr_png
+from ..units import office_scope, unit_choices, unit_label
+from ..web import office_or_404, page_arg, paginate, parse_id, wants_fragment
 from .auth import User
 from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
-from .paging import page_arg, paginate, wants_fragment
 from .phone import normalise_phone
 from .service import (AccountError, attendance_history, authenticate, end_sessions, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
-from .units import office_scope, unit_choices, unit_label
 
 bp = Blueprint("accounts", __name__)
 
@@ -235,7 +235,7 @@ def my_record_page():
 @login_required
 def people_search():
     """The office looks up a person (audited); limited offices see only their area. Office staff."""
-    office = _office_or_404()
+    office = office_or_404()
     form = PersonSearchForm()
     hits = None
     if form.validate_on_submit():
@@ -250,7 +250,7 @@ def people_search():
 @login_required
 def office_issue_reset(volunteer_id: int):
     """The office issues a one-time reset link for a person in its area. Office staff."""
-    office = _office_or_404()
+    office = office_or_404()
     session = get_session()
     person = person_in_scope(session=session, volunteer_id=volunteer_id,
                              scope=office_scope(session=session, office=office))
@@ -268,18 +268,3 @@ def render_reset_link(person, token: str, *, back: str):
                                                           qr=qr, back=back))
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-def _office_or_404():
-    if not current_user.is_office:
-        abort(404)
-    return current_user.volunteer
-
-
-def parse_id(raw) -> int | None:
-    """An id from a form or query string; anything that is not a plain small number is None."""
-    if isinstance(raw, int):
-        return raw
-    if isinstance(raw, str) and raw.isascii() and raw.isdigit() and len(raw) < 10:
-        return int(raw)
-    return None

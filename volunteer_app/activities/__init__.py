@@ -1,0 +1,12 @@
+"""Activities: leaders create and run them, the office views and corrects them.
+
+The blueprint is defined here; its routes are in lifecycle_views (list, create, edit, open, cancel, close),
+live_views (the activity page, live QR, count and roster, manual check-in, poster), correction_views and
+retro_views (past activities logged afterwards, photos); create_app imports them. view_helpers holds what they
+share.
+"""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("activities", __name__)

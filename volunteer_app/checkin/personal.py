@@ -7,13 +7,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
+from .. import tokens
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Volunteer
 from ..teams.rules import active_leader
-from . import bp, participation, scan_key, service, tokens
-from .qr import cached_qr_png
+from ..qr import cached_qr_png
+from . import bp, participation, scan_key, service
 
 
 @bp.get("/me/qr.png")

@@ -27,12 +27,13 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
+from .. import tokens
 from ..accounts.auth import valid_login
 from ..db import DirectStatement, driver_connection, driver_write
 from ..errors import DomainError
 from ..models import Activity, Attendance, ScanRefusal, utcnow
 from ..teams.rules import active_leader, is_active_leader
-from . import participation, tokens
+from . import participation
 from .geo import geo_status
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")

@@ -19,12 +19,13 @@ from flask import (Response, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
+from .. import tokens
 from ..accounts.auth import parse_session_id
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
 from ..models import Activity, Attendance, Team, utcnow
-from . import bp, participation, personal, scan_key, service, tokens  # noqa: F401 (personal: its routes are on bp)
+from . import bp, participation, personal, scan_key, service  # noqa: F401 (personal: its routes are on bp)
 
 PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)

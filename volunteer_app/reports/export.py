@@ -28,7 +28,6 @@ BATCH = 2000
 CHUNK = 64 * 1024
 SPOOL_BYTES = 8 * 1024 * 1024  # an XLSX larger than this spills to disk
 
-METHOD_NAMES = {"self_scan": "自助扫码", "leader_scan": "队长扫码", "leader_manual": "队长手工登记", "retro_log": "事后补录"}
 RECORD_HEADERS = ("活动编号", "活动名称", "服务主题", "队伍", "所属单位", "活动开始", "活动结束", "志愿者编号", "志愿者",
                   "手机号（脱敏）", "签到时间", "签退时间", "认定时长（分钟）", "记录方式", "录入时间")
 TALLY_HEADERS = ("名称", "场次", "人次", "时长（小时）", "现场记录占比")
@@ -100,15 +99,18 @@ def records_statement(f: ReportFilter):
     )
 
 
-def record_rows(session: Session, f: ReportFilter) -> Iterator[tuple]:
-    """The records as export rows, read in batches (a server-side cursor on PostgreSQL)."""
+def record_rows(session: Session, f: ReportFilter, method_names: dict[str, str]) -> Iterator[tuple]:
+    """The records as export rows, read in batches (a server-side cursor on PostgreSQL).
+
+    method_names: how each was recorded, in the export's language (labels.method_labels_in).
+    """
     zone = f.zone
     result = session.exec(records_statement(f).execution_options(yield_per=BATCH))
     for (activity_id, title, theme, team, unit, starts_at, ends_at, volunteer_id, name, phone, checked_in,
          checked_out, minutes, method, created_at) in result:
         yield (activity_id, title, theme, team, unit, _local(starts_at, zone), _local(ends_at, zone), volunteer_id,
                name, mask_phone(phone), _local(checked_in, zone), _local(checked_out, zone), minutes,
-               METHOD_NAMES.get(method, method), _local(created_at, zone))
+               method_names.get(method, method), _local(created_at, zone))
 
 
 def records_csv(rows: Iterable[tuple]) -> Iterator[str]:

@@ -8,32 +8,27 @@ from __future__ import annotations
 
 import base64
 from datetime import date, datetime
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import Session, select
 
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..extensions import limiter
 from ..i18n import current_language, theme_name
+from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
+from ..web import office_required, page_arg, wants_fragment
 from . import charts, export, queries, signals
 from .filters import FilterError, ReportFilter, parse_filter
 
 bp = Blueprint("reports", __name__, url_prefix="/office")
 
 PER_PAGE = 50
-METHOD_LABELS = {
-    "self_scan": _l("self scan"),
-    "leader_scan": _l("leader scan"),
-    "leader_manual": _l("entered by leader"),
-    "retro_log": _l("logged afterwards"),
-}
 SIGNAL_TITLES = {
     "overlap": _l("One volunteer in two overlapping activities"),
     "device_burst": _l("Many self check-ins from one device within minutes"),
@@ -49,19 +44,6 @@ TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached thro
 def hours_grouped(minutes: int | None) -> str:
     """Minutes as hours with one decimal and thousands separators: a city's year runs into millions."""
     return f"{(minutes or 0) / 60:,.1f}"
-
-
-def office_required(view):
-    """Office accounts only; everyone else is told the page does not exist."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args, **kwargs):
-        if not current_user.is_office:
-            abort(404)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 @bp.get("")
@@ -98,7 +80,7 @@ def dashboard():
         )
     context.update(filter_choices(f))
     context["presets"] = presets(f) if f is not None else []
-    template = "reports/_dashboard.html" if is_fragment_request() else "reports/dashboard.html"
+    template = "reports/_dashboard.html" if wants_fragment() else "reports/dashboard.html"
     return render_template(template, **context), status
 
 
@@ -117,7 +99,7 @@ def activities():
     """First drill-down: the activities that make up the figures of the filter."""
     session = get_session()
     f = current_filter()
-    page = page_number()
+    page = page_arg()
     statement = queries.activities_statement(f)
     head = queries.cached_headline(session=session, f=f)
     pages = max(1, -(-head.activities // PER_PAGE))
@@ -143,7 +125,8 @@ def activity(activity_id: int):
               for photo_id, thumbnail, created_at in queries.activity_photos(session=session, activity_id=activity_id)]
     return render_template("reports/activity.html", f=f, row=row, records=records, photos=photos,
                            counted=len(counted), counted_minutes=sum(a.credited_minutes for a in counted),
-                           live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS)
+                           live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS,
+                           auto_checkout_label=AUTO_CHECKOUT_LABEL)
 
 
 @bp.get("/signals")
@@ -209,7 +192,7 @@ def _export(fmt: str) -> Response:
     if kind not in ("tallies", "records"):
         abort(400)
     if kind == "records":
-        body = _streamed_records(get_engine(), f, fmt)
+        body = _streamed_records(get_engine(), f, fmt, method_labels_in("zh_CN"))
         name = f"records-{f.start.isoformat()}-{f.end.isoformat()}"
     else:
         data = queries.dashboard(session=session, f=f, language="zh_CN")
@@ -229,7 +212,7 @@ def _export(fmt: str) -> Response:
     return response
 
 
-def _streamed_records(engine, f: ReportFilter, fmt: str):
+def _streamed_records(engine, f: ReportFilter, fmt: str, method_names: dict[str, str]):
     """The record export, read through a session of its own that the generator closes when it ends.
 
     The rows stream after the view has returned, so the request's session (committed and closed
@@ -237,7 +220,7 @@ def _streamed_records(engine, f: ReportFilter, fmt: str):
     ends the transaction and releases the server-side cursor.
     """
     with Session(engine) as session:
-        rows = export.record_rows(session, f)
+        rows = export.record_rows(session, f, method_names)
         yield from (export.records_csv(rows) if fmt == "csv" else export.records_xlsx(rows))
 
 
@@ -254,15 +237,6 @@ def current_filter() -> ReportFilter:
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     return parse_filter(request.args, session=get_session(), office=current_user.volunteer, zone=zone,
                         today=datetime.now(zone).date())
-
-
-def is_fragment_request() -> bool:
-    return bool(request.headers.get("HX-Request")) and not request.headers.get("HX-Boosted")
-
-
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
 
 
 def presets(f: ReportFilter) -> list[tuple[str, dict, bool]]:

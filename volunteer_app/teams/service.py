@@ -8,20 +8,18 @@ The spreadsheet import is in importer.py, its background jobs in jobs.py.
 from __future__ import annotations
 
 import hmac
-import re
 import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadData, URLSafeSerializer
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from .. import audit
+from .. import audit, tokens
 from ..accounts.phone import normalise_phone
 from ..accounts.service import AccountError, clean_name
-from ..accounts.units import units_in_scope
+from ..units import units_in_scope
 from ..errors import DomainError
 from ..models import JOIN_POLICIES, Membership, Team, Unit, utcnow
 from .rules import active_leader
@@ -90,8 +88,6 @@ class TeamError(DomainError):
 
 DESCRIPTION_MAX = 2000
 REASON_MAX = 500
-INVITE_SALT = "team-invite"
-_TOKEN_CHARS = re.compile(r"[A-Za-z0-9_\-.]+")
 
 
 def apply_for_team(
@@ -241,27 +237,17 @@ def team_for_office(*, session: Session, team_id: int, scope: str | None) -> Tea
 
 def invite_token(team: Team, *, secret_key: str) -> str:
     """A signed token naming the team and its current nonce; a new nonce revokes every older token."""
-    return URLSafeSerializer(secret_key, salt=INVITE_SALT).dumps([team.id, team.invite_nonce])
+    return tokens.invite_token(secret_key=secret_key, team_id=team.id, nonce=team.invite_nonce)
 
 
 def team_for_invite(*, session: Session, token: str, secret_key: str, now: datetime | None = None) -> Team:
     """The team an invite token opens, or TeamError(invite_invalid / invite_expired / team_closed)."""
-    # Base64 decoding skips characters outside its alphabet; refuse them first, so one token has one spelling.
-    if not token or len(token) > 200 or not _TOKEN_CHARS.fullmatch(token):
-        raise TeamError("invite_invalid")
-    serializer = URLSafeSerializer(secret_key, salt=INVITE_SALT)
     try:
-        payload = serializer.loads(token)
-    except (BadData, ValueError, TypeError, UnicodeError):
+        team_id, nonce = tokens.read_invite_token(token, secret_key=secret_key)
+    except tokens.TokenError:
         raise TeamError("invite_invalid") from None
-    # The last base64 character carries unused bits: "…B" may decode like "…A". Only the one spelling we issue counts.
-    if not hmac.compare_digest(serializer.dumps(payload), token):
-        raise TeamError("invite_invalid")
-    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
-            and not isinstance(payload[0], bool) and isinstance(payload[1], str)):
-        raise TeamError("invite_invalid")
-    team = session.get(Team, payload[0])
-    if team is None or not hmac.compare_digest(team.invite_nonce, payload[1]):
+    team = session.get(Team, team_id)
+    if team is None or not hmac.compare_digest(team.invite_nonce, nonce):
         raise TeamError("invite_invalid")
     if team.invite_expires_at is not None and team.invite_expires_at <= (now or utcnow()):
         raise TeamError("invite_expired")

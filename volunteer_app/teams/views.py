@@ -14,13 +14,14 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ..accounts.paging import page_arg, paginate, wants_fragment
-from ..accounts.units import office_scope, unit_label
-from ..accounts.views import parse_id, render_reset_link
+from ..accounts.views import render_reset_link
 from ..db import get_session
 from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
 from ..qr import qr_png
+from ..units import office_scope, unit_label
+from ..web import (loads, office_or_404, office_required, page_arg, paginate, parse_id, register_lookup,
+                   wants_fragment)
 from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
 from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
@@ -30,6 +31,18 @@ from .service import (TeamError, active_member_counts, applications_of, apply_fo
                       team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
+
+
+def _team_for_office(*, session, volunteer_id: int, team_id: int) -> Team | None:
+    """The team if the logged-in office account's area holds it (volunteer_id is that account)."""
+    if not current_user.is_office:
+        return None
+    return team_for_office(session=session, team_id=team_id, scope=office_scope(session=session,
+                                                                                 office=current_user.volunteer))
+
+
+register_lookup("led_team", "team_id", team_for_leader)  # a team the user leads (any status)
+register_lookup("office_team", "team_id", _team_for_office)  # a team in the office account's area
 
 
 # --- volunteers ---------------------------------------------------------------------------------
@@ -132,10 +145,10 @@ def join(token: str):
 
 @bp.get("/teams/<int:team_id>")
 @login_required
-def team_home(team_id: int):
+@loads("led_team")
+def team_home(team: Team):
     """A team's page for its leaders: requests waiting, members, invite, details. Leaders of that team."""
     session = get_session()
-    team = _leader_team(team_id)
     pending = session.exec(roster(team_id=team.id, status="pending")).all()
     counts = active_member_counts(session=session, team_ids=[team.id])
     return render_template("teams/team.html", team=team, pending=pending, member_count=counts.get(team.id, 0),
@@ -144,10 +157,10 @@ def team_home(team_id: int):
 
 @bp.route("/teams/<int:team_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit(team_id: int):
+@loads("led_team")
+def edit(team: Team):
     """Edit the team's details and join policy. Leaders of that team."""
     session = get_session()
-    team = _leader_team(team_id)
     form = TeamEditForm(obj=team)
     if form.validate_on_submit():
         try:
@@ -166,10 +179,10 @@ def edit(team_id: int):
 
 @bp.route("/teams/<int:team_id>/invite", methods=["GET", "POST"])
 @login_required
-def invite(team_id: int):
+@loads("led_team")
+def invite(team: Team):
     """The team's invite as a QR code and a link; POST makes a new one (older ones stop working). Leaders."""
     session = get_session()
-    team = _leader_team(team_id)
     form = InviteForm()
     if request.method == "POST":
         if not form.validate_on_submit():
@@ -185,10 +198,10 @@ def invite(team_id: int):
 
 @bp.get("/teams/<int:team_id>/members")
 @login_required
-def members(team_id: int):
+@loads("led_team")
+def members(team: Team):
     """The roster with full phone numbers, paginated, searchable by name or last four digits. Leaders."""
     session = get_session()
-    team = _leader_team(team_id)
     query = (request.args.get("q") or "")[:40]
     page = paginate(session=session, statement=roster(team_id=team.id, query=query), page=page_arg(),
                     per_page=current_app.config["PAGE_SIZE"])
@@ -203,10 +216,10 @@ def members(team_id: int):
 
 @bp.post("/teams/<int:team_id>/members/<int:membership_id>/<action>")
 @login_required
-def member_action(team_id: int, membership_id: int, action: str):
+@loads("led_team")
+def member_action(team: Team, membership_id: int, action: str):
     """Approve, reject, remove, promote, demote a member, or issue a reset link. Leaders of that team."""
     session = get_session()
-    team = _leader_team(team_id)
     membership = membership_in_team(session=session, team=team, membership_id=membership_id)
     if membership is None or action not in MEMBER_ACTIONS:
         abort(404)
@@ -252,7 +265,7 @@ _MEMBER_DONE = {
 @login_required
 def office_list():
     """Teams by status (the pending queue first), in the office's area. Office staff."""
-    office = _office_or_404()
+    office = office_or_404()
     session = get_session()
     status = request.args.get("status", "pending")
     if status not in TEAM_STATUSES:
@@ -264,12 +277,11 @@ def office_list():
 
 
 @bp.get("/office/teams/<int:team_id>")
-@login_required
-def office_team(team_id: int):
+@office_required
+@loads("office_team")
+def office_team(team: Team):
     """One team for the office: application, contact (masked), member count, decisions. Office staff."""
-    office = _office_or_404()
     session = get_session()
-    team = _office_team(office, team_id)
     applicant = session.get(Volunteer, team.applied_by_id) if team.applied_by_id else None
     counts = active_member_counts(session=session, team_ids=[team.id])
     return render_template("teams/office_team.html", team=team, applicant=applicant,
@@ -278,12 +290,13 @@ def office_team(team_id: int):
 
 
 @bp.post("/office/teams/<int:team_id>/<action>")
-@login_required
-def office_decide(team_id: int, action: str):
+@office_required
+@loads("office_team")
+def office_decide(team: Team, action: str):
     """Approve or reject an application, suspend or reactivate a team (reason required to say no). Office."""
-    office = _office_or_404()
+    office = current_user.volunteer
     session = get_session()
-    team = _office_team(office, team_id)
+    team_id = team.id
     if action not in ("approve", "reject", "suspend", "reactivate"):
         abort(404)
     form = ReasonForm()
@@ -313,27 +326,6 @@ _OFFICE_DONE = {
 
 
 # --- helpers --------------------------------------------------------------------------------------
-
-
-def _leader_team(team_id: int) -> Team:
-    team = team_for_leader(session=get_session(), volunteer_id=current_user.id, team_id=team_id)
-    if team is None:
-        abort(404)
-    return team
-
-
-def _office_team(office: Volunteer, team_id: int) -> Team:
-    session = get_session()
-    team = team_for_office(session=session, team_id=team_id, scope=office_scope(session=session, office=office))
-    if team is None:
-        abort(404)
-    return team
-
-
-def _office_or_404() -> Volunteer:
-    if not current_user.is_office:
-        abort(404)
-    return current_user.volunteer
 
 
 def _volunteer_or_404() -> None:

@@ -16,8 +16,8 @@ from sqlmodel import Session, select
 from ... import audit
 from ...accounts.phone import normalise_phone
 from ...accounts.service import NAME_MAX, NO_PASSWORD
-from ...accounts.units import units_in_scope
 from ...models import Membership, Team, Unit, Volunteer, utcnow
+from ...units import units_in_scope
 from .parse import PROGRESS_EVERY, Progress, Table
 
 REPORT_LIMIT = 5_000  # rows kept in the stored report; error_count has the full number

@@ -6,13 +6,13 @@ import io
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlmodel import select
 
-from ...accounts.paging import wants_fragment
-from ...accounts.units import office_scope
 from ...db import commit, get_session
-from ...models import ImportJob, Volunteer
+from ...models import ImportJob
+from ...units import office_scope
+from ...web import office_or_404, wants_fragment
 from .. import bp
 from ..forms import ImportForm
 from .apply import row_message
@@ -27,7 +27,7 @@ FINISHED = ("done", "failed")
 @login_required
 def import_upload():
     """Upload an XLSX or CSV of teams or volunteers; it is checked and written in the background. Office."""
-    office = _office_or_404()
+    office = office_or_404()
     session = get_session()
     form = ImportForm()
     if form.validate_on_submit():
@@ -90,7 +90,7 @@ def import_report(job_id: int):
 @login_required
 def import_template(kind: str, fmt: str):
     """An empty template with the Chinese headers and one example row, as XLSX or CSV. Office."""
-    _office_or_404()
+    office_or_404()
     if kind not in COLUMNS or fmt not in ("xlsx", "csv"):
         abort(404)
     rows = template_rows(kind)
@@ -118,12 +118,6 @@ def import_template(kind: str, fmt: str):
     return response
 
 
-def _office_or_404() -> Volunteer:
-    if not current_user.is_office:
-        abort(404)
-    return current_user.volunteer
-
-
 def _visible_jobs(office):
     statement = select(ImportJob)
     if office.office_unit_id is not None:  # a district office sees its own imports only
@@ -133,7 +127,7 @@ def _visible_jobs(office):
 
 def _job_or_404(job_id: int) -> ImportJob:
     """The job as shown (a stale one as failed), if this office may see it."""
-    office = _office_or_404()
+    office = office_or_404()
     job = get_session().exec(_visible_jobs(office).where(ImportJob.id == job_id)).first()
     if job is None:
         abort(404)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from ..models import Unit, Volunteer
+from .models import Unit, Volunteer
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,25 @@
-"""Signed tokens in QR codes: activity tokens (/c/<token>) and personal volunteer tokens (/v/<token>).
+"""Every signed or hashed token of the app, one scheme per family, each kind with its own purpose.
 
-Public functions (all pure: no database, no request; secrets are passed in):
+Signed tokens (pure functions: no database, no request; secrets are passed in). The key of a kind is
+SHA-256(SECRET_KEY, NUL, purpose): `sign(secret_key, purpose, body)` is HMAC-SHA256 truncated to 96 bits,
+so a token of one kind never passes for another. A kind whose holder can revoke it puts a per-object
+secret in its purpose (an activity's secret, a team's invite nonce, a volunteer's session version).
+
+    kind       shape (URL-safe, short so the QR stays coarse)      purpose           revoked by
+    rotating   r<activity id>.<15-second step>.<signature>         Activity.secret   regenerate the secret
+    poster     p<activity id>.<signature>                          Activity.secret   regenerate the secret
+    personal   v<volunteer id>.<session version>.<signature>       "personal"        bump session_version
+    invite     itsdangerous URLSafeSerializer [team id, nonce]     salt INVITE_SALT  a new Team.invite_nonce
+
+Ids and numbers are base36. A rotating token names its 15-second time step; it is refused when older than
+MAX_AGE_SECONDS at scan time, or dated more than FUTURE_SKEW_SECONDS ahead (the server mints every token).
+A poster token is honoured inside the activity window plus POSTER_MARGIN.
+
+Hashed tokens: `new_hashed_token()` gives a random token to show once and the SHA-256 to store;
+`token_hash(token)` finds it again. Password reset links use them (one use, 24 h: accounts/service.py).
+
+Coming kinds take a new purpose (certificate verification: `sign(secret_key, "certificate", body)`)
+or a hashed token (API keys), never a scheme of their own.
 
     rotating_token(*, secret_key, activity_id, activity_secret, at=None) -> str
     poster_token(*, secret_key, activity_id, activity_secret) -> str
@@ -9,18 +28,10 @@ Public functions (all pure: no database, no request; secrets are passed in):
         # raises TokenError("bad_token" | "token_expired" | "token_future" | "not_started" | "ended")
     personal_token(*, secret_key, volunteer_id, session_version) -> str
     read_personal_token(token, *, secret_key) -> tuple[int, int]   # (volunteer_id, session_version)
-
-Token shapes (URL-safe, short, so that the QR stays coarse and scans from a metre away):
-
-    rotating  r<activity id base36>.<time step base36>.<signature>
-    poster    p<activity id base36>.<signature>
-    personal  v<volunteer id base36>.<session version base36>.<signature>
-
-The signature is HMAC-SHA256 truncated to 96 bits, keyed with the app's SECRET_KEY and, for activity
-tokens, the activity's own secret: regenerating `Activity.secret` revokes every token of that activity,
-and bumping `Volunteer.session_version` revokes a personal code. A rotating token names its 15-second
-time step; it is refused when older than MAX_AGE_SECONDS at scan time, or dated more than
-FUTURE_SKEW_SECONDS ahead (a leader's phone clock is not involved: the server mints every token).
+    invite_token(*, secret_key, team_id, nonce) -> str
+    read_invite_token(token, *, secret_key) -> tuple[int, str]     # (team_id, nonce); TokenError("bad_token")
+    new_hashed_token() -> tuple[str, str]                           # (token, its SHA-256 hex)
+    token_hash(token) -> str
 """
 from __future__ import annotations
 
@@ -28,12 +39,14 @@ import base64
 import hashlib
 import hmac
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
+from itsdangerous import BadData, URLSafeSerializer
 
-from ..errors import DomainError
+from .errors import DomainError
 
 STEP_SECONDS = 15
 MAX_AGE_SECONDS = 60
@@ -41,6 +54,9 @@ FUTURE_SKEW_SECONDS = 20
 POSTER_MARGIN = timedelta(minutes=30)
 MAX_TOKEN_LENGTH = 64
 _SIG_BYTES = 12
+INVITE_SALT = "team-invite"
+_INVITE_CHARS = re.compile(r"[A-Za-z0-9_\-.]+")
+_MAX_INVITE_LENGTH = 200
 _SHAPE = re.compile(r"^[rpv][0-9a-z]{1,13}(\.[0-9a-z]{1,13})?\.[A-Za-z0-9_-]{16}$")
 
 
@@ -76,13 +92,13 @@ def rotating_token(*, secret_key: str, activity_id: int, activity_secret: str, a
     """The rotating token of the activity for the time step of `at` (now by default)."""
     step = time_step(at or datetime.now(timezone.utc))
     body = f"r{_b36(activity_id)}.{_b36(step)}"
-    return f"{body}.{_sign(secret_key, activity_secret, body)}"
+    return f"{body}.{sign(secret_key, activity_secret, body)}"
 
 
 def poster_token(*, secret_key: str, activity_id: int, activity_secret: str) -> str:
     """The printed poster token; it is only honoured inside the activity window plus a margin."""
     body = f"p{_b36(activity_id)}"
-    return f"{body}.{_sign(secret_key, activity_secret, body)}"
+    return f"{body}.{sign(secret_key, activity_secret, body)}"
 
 
 def parse_activity_token(token: str) -> ActivityToken:
@@ -112,7 +128,7 @@ def verify_activity_token(
 ) -> None:
     """Check the signature, then the token's age (rotating) or the activity window (poster)."""
     body, _, signature = parsed.raw.rpartition(".")
-    if not hmac.compare_digest(signature, _sign(secret_key, activity_secret, body)):
+    if not hmac.compare_digest(signature, sign(secret_key, activity_secret, body)):
         raise TokenError("bad_token")
     if parsed.kind == "rotating":
         minted = parsed.step * STEP_SECONDS
@@ -131,7 +147,7 @@ def verify_activity_token(
 def personal_token(*, secret_key: str, volunteer_id: int, session_version: int) -> str:
     """A volunteer's personal code; bumping their session_version revokes it."""
     body = f"v{_b36(volunteer_id)}.{_b36(session_version)}"
-    return f"{body}.{_sign(secret_key, 'personal', body)}"
+    return f"{body}.{sign(secret_key, 'personal', body)}"
 
 
 def read_personal_token(token: str, *, secret_key: str) -> tuple[int, int]:
@@ -142,7 +158,7 @@ def read_personal_token(token: str, *, secret_key: str) -> tuple[int, int]:
     if not isinstance(token, str) or len(token) > MAX_TOKEN_LENGTH or not _SHAPE.match(token) or token[0] != "v":
         raise TokenError("bad_token")
     body, _, signature = token.rpartition(".")
-    if not hmac.compare_digest(signature, _sign(secret_key, "personal", body)):
+    if not hmac.compare_digest(signature, sign(secret_key, "personal", body)):
         raise TokenError("bad_token")
     parts = body[1:].split(".")
     if len(parts) != 2:
@@ -153,8 +169,47 @@ def read_personal_token(token: str, *, secret_key: str) -> tuple[int, int]:
         raise TokenError("bad_token") from exc
 
 
-def _sign(secret_key: str, purpose_secret: str, body: str) -> str:
-    key = hashlib.sha256(f"{secret_key}\x00{purpose_secret}".encode()).digest()
+def invite_token(*, secret_key: str, team_id: int, nonce: str) -> str:
+    """A signed token naming the team and its current invite nonce; a new nonce revokes every older token."""
+    return URLSafeSerializer(secret_key, salt=INVITE_SALT).dumps([team_id, nonce])
+
+
+def read_invite_token(token: str, *, secret_key: str) -> tuple[int, str]:
+    """(team_id, nonce) from a genuine invite token, else TokenError('bad_token').
+
+    The caller still compares the nonce with the team's current one.
+    """
+    # Base64 decoding skips characters outside its alphabet; refuse them first, so one token has one spelling.
+    if not token or len(token) > _MAX_INVITE_LENGTH or not _INVITE_CHARS.fullmatch(token):
+        raise TokenError("bad_token")
+    serializer = URLSafeSerializer(secret_key, salt=INVITE_SALT)
+    try:
+        payload = serializer.loads(token)
+    except (BadData, ValueError, TypeError, UnicodeError):
+        raise TokenError("bad_token") from None
+    # The last base64 character carries unused bits: "…B" may decode like "…A". Only the one spelling we issue counts.
+    if not hmac.compare_digest(serializer.dumps(payload), token):
+        raise TokenError("bad_token")
+    if not (isinstance(payload, list) and len(payload) == 2 and isinstance(payload[0], int)
+            and not isinstance(payload[0], bool) and isinstance(payload[1], str)):
+        raise TokenError("bad_token")
+    return payload[0], payload[1]
+
+
+def new_hashed_token() -> tuple[str, str]:
+    """A random token to show once (256 bits, URL-safe) and its hash, the only thing to store."""
+    token = secrets.token_urlsafe(32)
+    return token, token_hash(token)
+
+
+def token_hash(token: str) -> str:
+    """The SHA-256 (hex) under which a hashed token is stored and found."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def sign(secret_key: str, purpose: str, body: str) -> str:
+    """The signature of body for one purpose: HMAC-SHA256 under SHA-256(secret_key NUL purpose), 96 bits, base64url."""
+    key = hashlib.sha256(f"{secret_key}\x00{purpose}".encode()).digest()
     digest = hmac.new(key, body.encode("ascii"), hashlib.sha256).digest()[:_SIG_BYTES]
     return base64.urlsafe_b64encode(digest).decode("ascii")
 
