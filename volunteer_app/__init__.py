@@ -45,7 +45,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .privacy.views import bp as privacy_bp
-    from .reports.views import bp as reports_bp
+    from .reports import bp as reports_bp
     from .teams.views import bp as teams_bp
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp):

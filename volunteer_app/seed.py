@@ -67,7 +67,7 @@ from sqlmodel import Session
 from . import schema
 from .db import get_engine
 from .models import LIVE_METHODS, Activity, ActiveMonths, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
-from .reports import summary
+from . import summary_triggers as summary
 from .workdays import add_working_days
 
 DEMO_PASSWORD = "redvest2026"

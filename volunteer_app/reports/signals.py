@@ -27,8 +27,7 @@ from sqlmodel import Session, select
 
 from ..models import Activity, Attendance, Photo, SignalFinding, SignalRun, Team, Unit, Volunteer, utcnow
 from ..workdays import RECORDING_WORKING_DAYS, _local_date, recording_deadline
-from .filters import EARLIEST, ReportFilter
-from .queries import activity_conditions
+from .filters import EARLIEST, ReportFilter, activity_conditions
 
 LIMIT = 50
 BURST_MINUTES = 10  # self check-ins for different people from one device within this many minutes
