@@ -4,8 +4,8 @@ Conventions:
 - Every datetime is timezone-aware UTC (`utcnow()`), stored as TIMESTAMPTZ on PostgreSQL and as UTC
   text on SQLite (SQLModel's UTCDateTime); the UI converts to Asia/Shanghai for display.
 - Status and kind columns are short strings validated by the services, listed here as constants.
-- Counts that the office dashboard reads often are denormalised onto Activity and kept equal
-  to the sum of its attendances by the check-in service (tested as an invariant).
+- Activity.attendee_count and total_minutes are its closed tally (set when it closes, kept by
+  corrections); live_count and the active_months summary are kept by summary_triggers.py.
 """
 from __future__ import annotations
 
