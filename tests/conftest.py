@@ -123,11 +123,36 @@ def app_config(database_url, tmp_path) -> dict:
 
 
 @pytest.fixture
+def limited_config(app_config):
+    """app_config with the rate limits on (counted in memory); ask for it before `app` or `client`."""
+    app_config["RATELIMIT_ENABLED"] = True
+    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
+    return app_config
+
+
+@pytest.fixture
 def app(app_config, tmp_path, monkeypatch):
     monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
     app = create_app(app_config)
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def make_app(app_config, tmp_path, monkeypatch):
+    """Build further apps with settings changed from app_config: make_app(WTF_CSRF_ENABLED=True) (disposed at
+    the end; they share an instance folder of their own)."""
+    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "made-instance"))
+    built = []
+
+    def _make(**overrides):
+        application = create_app({**app_config, **overrides})
+        built.append(application)
+        return application
+
+    yield _make
+    for application in built:
+        application.extensions["db_engine"].dispose()
 
 
 @pytest.fixture
