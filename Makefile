@@ -8,6 +8,12 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 # Two workers on two cores: every worker has its own SQLite files and its own PostgreSQL database.
 PYTEST_ARGS ?= -n 2
+# Rate limits hold for the whole server: `make run` counts them in Redis when it answers at REDIS_URL (or in the
+# RATELIMIT_STORAGE_URI you set); with per-process memory:// it serves with one worker process.
+REDIS_URL ?= redis://127.0.0.1:6379
+RATELIMIT_STORAGE_URI ?= $(shell $(BIN)/python -c 'import sys, redis; redis.Redis.from_url(sys.argv[1], socket_connect_timeout=1).ping()' $(REDIS_URL) 2>/dev/null && echo $(REDIS_URL) || echo memory://)
+WORKERS ?= 2
+RUN_WORKERS = $(if $(filter memory://%,$(RATELIMIT_STORAGE_URI)),1,$(WORKERS))
 
 .PHONY: run test setup setup-test constraints messages migration bench-seed clean
 
@@ -15,7 +21,8 @@ run: setup  ## set up, migrate, seed the city demo if empty, compute its signals
 	$(BIN)/volunteer-app db upgrade
 	$(BIN)/volunteer-app seed-demo --scale city --if-empty
 	$(BIN)/volunteer-app signals refresh
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile - 'volunteer_app:create_app()'
+	RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) WEB_CONCURRENCY=$(RUN_WORKERS) \
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(RUN_WORKERS) --blocking-threads 4 --access-log --factory volunteer_app:create_app
 
 test: setup-test  ## set up with test extras and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -108,7 +108,7 @@ def write_csv(path: Path, rows) -> None:
 def import_file(db_path: Path, file_path: Path) -> tuple[float, float, object]:
     from volunteer_app import create_app
     from volunteer_app.db import get_engine, session_scope
-    from volunteer_app.teams.jobs import create_job, run_job
+    from volunteer_app.teams.roster_import.jobs import create_job, run_job
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{db_path}"})
     with app.app_context():

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from volunteer_app.activities.forms import to_local_naive
 from volunteer_app.checkin import tokens
-from volunteer_app.models import Activity, Attendance, AuditEvent, ScanRefusal, utcnow
+from volunteer_app.models import Activity, Attendance, AuditEvent, ScanRefusal, Volunteer, utcnow
 
 from . import factories
 
@@ -289,11 +289,17 @@ def test_personal_code_for_a_leader_and_for_anyone_else(client, auth, session, w
     page = client.get(f"/v/{token}").get_data(as_text=True)  # the volunteer (not a leader) sees nothing personal
     assert "赵小红" not in page and "13800000003" not in page
     auth.logout()
+    # The code names the session version, which the logout renewed: the code shown before it names nobody now.
+    stale = token
+    fresh(session)
+    version = session.get(Volunteer, world.member_a.id).session_version
+    token = tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=version)
     assert "赵小红" not in client.get(f"/v/{token}").get_data(as_text=True)
     auth.login(world.leader_b.phone)  # a leader of another team
     assert "赵小红" not in client.get(f"/v/{token}").get_data(as_text=True)
     auth.logout()
     auth.login(world.leader_a.phone)
+    assert "赵小红" not in client.get(f"/v/{stale}").get_data(as_text=True)
     page = client.get(f"/v/{token}").get_data(as_text=True)
     assert "赵小红" in page and "敬老院探访" in page and "138****0003" in page and "13800000003" not in page
     response = client.post(f"/v/{token}", data={"activity": str(activity.id), "action": "in"})

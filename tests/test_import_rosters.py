@@ -12,7 +12,8 @@ from sqlmodel import select
 
 from volunteer_app.audit import verify
 from volunteer_app.models import AuditEvent, ImportJob, Membership, Team, Volunteer
-from volunteer_app.teams.importer import ImportFileError, read_table, validate_and_write
+from volunteer_app.teams.roster_import.apply import validate_and_write
+from volunteer_app.teams.roster_import.parse import ImportFileError, read_table
 
 VOLUNTEER_HEADER = ["姓名", "手机号", "社区编码", "队伍名称", "角色"]
 TEAM_HEADER = ["队伍名称", "单位编码", "队伍简介", "联系人", "联系电话", "加入方式"]
@@ -62,7 +63,7 @@ def test_good_volunteer_file_is_written_in_one_go(world, session):
     roles = dict(session.exec(select(Membership.volunteer_id, Membership.role).where(
         Membership.volunteer_id.in_([p.id for p in people.values()]))).all())
     assert roles == {people["周一"].id: "member", people["周二"].id: "leader"}
-    assert count(session, AuditEvent) - before == 2
+    assert count(session, AuditEvent) - before == 5  # 3 volunteers, 2 memberships
     assert verify(session=session) is None
 
 
@@ -287,7 +288,7 @@ def test_cli_reports_bad_rows_and_writes_nothing(runner, world, session, tmp_pat
 
 def test_progress_is_reported_while_reading_checking_and_writing(app, world, session):
     from volunteer_app.db import session_scope
-    from volunteer_app.teams.jobs import create_job, run_job
+    from volunteer_app.teams.roster_import.jobs import create_job, run_job
 
     rows = [VOLUNTEER_HEADER] + [[f"批量{i}", f"1370{i:07d}", "D01-S01-C01", "", ""] for i in range(6000)]
     seen = []
@@ -306,10 +307,10 @@ def test_progress_is_reported_while_reading_checking_and_writing(app, world, ses
 
 
 def test_decompression_bomb_is_refused_before_parsing(monkeypatch):
-    from volunteer_app.teams import importer
+    from volunteer_app.teams.roster_import import parse
 
     data = xlsx([VOLUNTEER_HEADER, ["周一", "13900000001", "D01-S01-C01", "", ""]])
-    monkeypatch.setattr(importer, "MAX_UNPACKED_BYTES", 1000)  # the same check, at a size a test can build
+    monkeypatch.setattr(parse, "MAX_UNPACKED_BYTES", 1000)  # the same check, at a size a test can build
     with pytest.raises(ImportFileError) as excinfo:
         read_table("volunteers", "bomb.xlsx", data)
     assert excinfo.value.code == "too_large"

@@ -94,6 +94,7 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("accounts.login", "POST"): Try(lambda s: "/login", ANONYMOUS_ONLY,
                                     data=lambda s: {"phone": "13900000000", "password": "wrong password"}),
     ("accounts.logout", "POST"): Try(lambda s: "/logout", LOGGED_IN),
+    ("accounts.logout_everywhere", "POST"): Try(lambda s: "/me/logout-everywhere", LOGGED_IN),
     ("accounts.register", "GET"): Try(lambda s: "/register", ANONYMOUS_ONLY),
     ("accounts.register", "POST"): Try(lambda s: "/register", ANONYMOUS_ONLY, data=lambda s: {"name": ""}),
     ("accounts.unit_picker", "GET"): Try(lambda s: f"/register/units?district={s['district']}", PUBLIC,

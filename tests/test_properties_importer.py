@@ -1,4 +1,4 @@
-"""Property tests of the roster importer (teams/importer.py): any bytes give a table or a clear file
+"""Property tests of the roster importer (teams/roster_import/): any bytes give a table or a clear file
 error; any rows are written all or nothing, exactly as validated, with the audit chain intact."""
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from volunteer_app import audit
 from volunteer_app.accounts.phone import normalise_phone
 from volunteer_app.db import _bind
 from volunteer_app.models import Membership, Volunteer
-from volunteer_app.teams.importer import ROW_MESSAGES, ImportFileError, read_table, validate_and_write
+from volunteer_app.teams.roster_import.apply import ROW_MESSAGES, validate_and_write
+from volunteer_app.teams.roster_import.parse import ImportFileError, read_table
 
 HEADER = ["姓名", "手机号", "社区编码", "队伍名称", "角色"]
 DB_SETTINGS = settings(max_examples=40, deadline=None,

@@ -18,7 +18,8 @@ from volunteer_app.models import LIVE_METHODS, Activity, ActiveMonths, Attendanc
 from volunteer_app import summary_triggers as summary
 from volunteer_app.reports import people
 from volunteer_app.reports.filters import ReportFilter, activity_conditions
-from volunteer_app.teams.importer import read_table, validate_and_write
+from volunteer_app.teams.roster_import.apply import validate_and_write
+from volunteer_app.teams.roster_import.parse import read_table
 
 from . import factories, reports_data
 from .reports_data import at

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from volunteer_app.models import ImportJob, Volunteer, utcnow
-from volunteer_app.teams.jobs import STALE_AFTER, job_report, sweep_stale_jobs
+from volunteer_app.teams.roster_import.jobs import STALE_AFTER, job_report, sweep_stale_jobs
 
 INTERRUPTED_ZH = "导入已中断"
 
@@ -98,7 +98,7 @@ def test_the_next_upload_marks_stale_jobs_failed(client, auth, world, session):
 def test_a_slow_thread_swept_as_stale_stops_and_writes_nothing(app, world, session):
     """If a job was only slow, not dead, its thread stops at the next progress report: nothing is written."""
     from volunteer_app.db import session_scope
-    from volunteer_app.teams.jobs import create_job, run_job
+    from volunteer_app.teams.roster_import.jobs import create_job, run_job
 
     rows = ["姓名,手机号,社区编码,队伍名称,角色"] + [f"慢{i},1371{i:07d},D01-S01-C01,," for i in range(6000)]
     swept = []

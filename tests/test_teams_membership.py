@@ -11,6 +11,7 @@ from sqlmodel import select
 
 from volunteer_app.audit import verify
 from volunteer_app.models import AuditEvent, Membership, Team, utcnow
+from volunteer_app.teams import membership as membership_service
 from volunteer_app.teams import service
 from volunteer_app.teams.service import TeamError
 
@@ -177,7 +178,7 @@ def test_office_cannot_join(client, auth, world):
 
 def request_to_join(session, world, volunteer=None):
     team = session.get(Team, world.team_a.id)
-    result = service.join_team(session=session, team=team, volunteer_id=(volunteer or world.volunteer).id)
+    result = membership_service.join_team(session=session, team=team, volunteer_id=(volunteer or world.volunteer).id)
     session.commit()
     return result
 
@@ -267,10 +268,10 @@ def test_withdraw_a_pending_request(client, auth, world, session):
 
 def test_every_membership_change_is_audited_and_the_chain_holds(world, session):
     pending = request_to_join(session, world)
-    service.decide_request(session=session, membership=pending, approve=True, actor_id=world.leader_a.id)
-    service.set_leader(session=session, membership=pending, leader=True, actor_id=world.leader_a.id)
-    service.set_leader(session=session, membership=pending, leader=False, actor_id=world.leader_a.id)
-    service.remove_member(session=session, membership=pending, actor_id=world.leader_a.id, reason="搬家")
+    membership_service.decide_request(session=session, membership=pending, approve=True, actor_id=world.leader_a.id)
+    membership_service.set_leader(session=session, membership=pending, leader=True, actor_id=world.leader_a.id)
+    membership_service.set_leader(session=session, membership=pending, leader=False, actor_id=world.leader_a.id)
+    membership_service.remove_member(session=session, membership=pending, actor_id=world.leader_a.id, reason="搬家")
     session.commit()
     actions = [e.action for e in session.exec(select(AuditEvent).where(AuditEvent.object_id == pending.id,
                                                                        AuditEvent.object_type == "membership")
@@ -284,13 +285,14 @@ def test_service_error_codes(world, session):
     leader = membership(session, world.team_a, world.leader_a)
     member = membership(session, world.team_a, world.member_a)
     with pytest.raises(TeamError) as excinfo:
-        service.set_leader(session=session, membership=leader, leader=False, actor_id=world.leader_a.id)
+        membership_service.set_leader(session=session, membership=leader, leader=False, actor_id=world.leader_a.id)
     assert excinfo.value.code == "last_leader"
     with pytest.raises(TeamError) as excinfo:
-        service.set_leader(session=session, membership=member, leader=False, actor_id=world.leader_a.id)
+        membership_service.set_leader(session=session, membership=member, leader=False, actor_id=world.leader_a.id)
     assert excinfo.value.code == "not_leader"
     with pytest.raises(TeamError) as excinfo:
-        service.join_team(session=session, team=session.get(Team, world.team_a.id), volunteer_id=world.member_a.id)
+        membership_service.join_team(session=session, team=session.get(Team, world.team_a.id),
+                                     volunteer_id=world.member_a.id)
     assert excinfo.value.code == "already_member"
 
 
@@ -336,7 +338,7 @@ def test_two_leaders_demoting_each_other_at_once_leave_one_leader(app, world, se
     import threading
 
     second = membership(session, world.team_a, world.member_a)
-    service.set_leader(session=session, membership=second, leader=True, actor_id=world.leader_a.id)
+    membership_service.set_leader(session=session, membership=second, leader=True, actor_id=world.leader_a.id)
     session.commit()
     first = membership(session, world.team_a, world.leader_a)
     clients = []

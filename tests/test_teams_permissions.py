@@ -42,6 +42,7 @@ ROUTES: list[tuple[str, str, dict, dict]] = [
     ("GET", "/login", every(302, anonymous=200), {}),
     ("POST", "/login", every(302, anonymous=400), {"data": {"phone": "13900000000", "password": "wrong"}}),
     ("POST", "/logout", every(303), {}),
+    ("POST", "/me/logout-everywhere", every(303), {}),
     ("GET", "/register", every(302, anonymous=200), {}),
     ("POST", "/register", every(302, anonymous=400), {"data": {}}),
     ("GET", "/register/units", every(200, anonymous=200), HX),

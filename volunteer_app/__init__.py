@@ -27,11 +27,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     config.load(app, test_config)
 
     from . import db, errors, i18n, security
-    from .extensions import csrf, limiter
+    from .extensions import csrf, limiter, warn_if_limits_are_per_process
 
     db.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
+    warn_if_limits_are_per_process(app)
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
@@ -46,7 +47,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .home import bp as home_bp
     from .privacy.views import bp as privacy_bp
     from .reports import bp as reports_bp
-    from .teams.views import bp as teams_bp
+    from .teams import bp as teams_bp
+    from .teams import views as teams_views  # noqa: F401  (routes on teams_bp)
+    from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp):
         app.register_blueprint(blueprint)
@@ -55,9 +58,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     drop_unused_limiter_pass(app)
 
-    from .checkin import lane
-
-    lane.install(app)  # in front of Flask, behind the proxy fix: it sees the request as the client sent it
     security.trust_proxies(app)
 
     from . import cli

@@ -32,7 +32,7 @@ def _domain_commands() -> list[click.Command]:
     from .maintenance import COMMANDS as maintenance_commands
     from .reports.cli import signals_group
     from .seed import seed_demo_command
-    from .teams.jobs import import_group
+    from .teams.roster_import.jobs import import_group
 
     return [seed_demo_command, import_group, close_overdue_command, signals_group] + maintenance_commands
 

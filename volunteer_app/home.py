@@ -12,7 +12,8 @@ from sqlmodel import select
 from .db import get_session
 from .models import Activity, Attendance, Team, Theme, Unit, utcnow
 from .reports.queries import city_totals
-from .teams.service import active_member_counts, memberships_of, teams_led_by
+from .teams.membership import memberships_of
+from .teams.service import active_member_counts, teams_led_by
 
 bp = Blueprint("home", __name__)
 

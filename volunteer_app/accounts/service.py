@@ -132,6 +132,14 @@ def register_volunteer(
 # --- one-time password reset links ---------------------------------------------------------
 
 
+def end_sessions(*, session: Session, volunteer_id: int) -> None:
+    """End every session of this person, on every device (their logins carry the old session version).
+
+    One UPDATE that adds one, so two logouts at once cannot end on the same version."""
+    session.execute(update(Volunteer).where(Volunteer.id == volunteer_id)
+                    .values(session_version=Volunteer.session_version + 1))
+
+
 def issue_password_reset(
     *, session: Session, volunteer: Volunteer, issued_by_id: int, team_id: int | None = None,
     now: datetime | None = None,

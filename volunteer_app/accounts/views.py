@@ -3,22 +3,25 @@ from __future__ import annotations
 
 import base64
 
-from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template, request,
                    session as http_session, url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import bindparam, select
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from ..db import get_session
 from ..extensions import limiter
 from ..i18n import is_safe_redirect
+from ..models import Volunteer
 from ..qr import qr_png
 from .auth import User
 from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
 from .paging import page_arg, paginate, wants_fragment
 from .phone import normalise_phone
-from .service import (AccountError, attendance_history, authenticate, issue_password_reset, my_record,
+from .service import (AccountError, attendance_history, authenticate, end_sessions, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
 from .units import office_scope, unit_choices, unit_label
 
@@ -26,12 +29,18 @@ bp = Blueprint("accounts", __name__)
 
 # Keys in the cookie session that survive logging in: a pending scan or invite is kept.
 KEPT_ON_LOGIN = ("pending_scan", "pending_invite", "next")
+_SESSION_VERSION_OF_PHONE = select(Volunteer.__table__.c.session_version).where(
+    Volunteer.__table__.c.phone == bindparam("phone"))
 
 
 def _number_and_address(action: str):
     """Rate-limit key: the phone number of the form and the address. Guessing one account's password (or
     registering one number again and again) stays limited, while a crowd behind one carrier address (a
     registration drive) is not. Any spelling of a number counts as that number.
+
+    A login's count also names the account's session version: someone behind the victim's carrier address can
+    spend the victim's tries, but once the owner proves the number is theirs (a password reset through a reset
+    link bumps the version) the count starts again, instead of only after the hour.
 
     Never raises: the limiter would take an exception for its storage failing and fall back to counting per
     process (an oversized body would then weaken the limits of every server). The view answers such a body."""
@@ -41,9 +50,23 @@ def _number_and_address(action: str):
             phone = normalise_phone(request.form.get("phone"))
         except HTTPException:  # the body is refused (e.g. too large)
             phone = None
+        if phone and action == "login":
+            phone = f"{phone}.{_login_generation(phone)}"
         return f"{action}:{phone or '-'}@{get_remote_address()}"
 
     return key
+
+
+def _login_generation(phone: str) -> str:
+    """The session version of the account with this number ("-" if none), read once per request."""
+    if "login_generation" not in g:
+        try:
+            version = get_session().connection().execute(
+                _SESSION_VERSION_OF_PHONE, {"phone": phone}).scalar()
+        except SQLAlchemyError:  # counted without it rather than failing the limiter (see the key's docstring)
+            version = None
+        g.login_generation = "-" if version is None else str(version)
+    return g.login_generation
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,11 +115,28 @@ def after_login_target() -> str:
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the session. Logged-in people."""
-    logout_user()
-    http_session.clear()
+    """End the session on the server too: a copy of the cookie no longer logs in. Logged-in people.
+
+    A login carries its session version and the version is per person, so this ends the person's sessions on
+    their other devices as well (as a password reset does)."""
+    _end_sessions_and_log_out()
     flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"), code=303)
+
+
+@bp.post("/me/logout-everywhere")
+@login_required
+def logout_everywhere():
+    """End every session of the logged-in person, on every device (a lost phone). Logged-in people."""
+    _end_sessions_and_log_out()
+    flash(_("You are logged out on every device."), "info")
+    return redirect(url_for("accounts.login"), code=303)
+
+
+def _end_sessions_and_log_out() -> None:
+    end_sessions(session=get_session(), volunteer_id=current_user.id)
+    logout_user()
+    http_session.clear()
 
 
 @bp.route("/register", methods=["GET", "POST"])

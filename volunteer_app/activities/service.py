@@ -19,7 +19,11 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
 
 Codes: bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
 closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
-not_member, already_recorded, already_voided, no_attendance, no_attendees, not_past.
+already_recorded, already_voided, no_attendance, no_attendees, not_past, and those of who may take part
+(checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
+
+A suspended team cannot create, open or log activities, nor add a missed volunteer (nothing new is counted
+for it); what it already counted stays, and cancelling, closing and the other corrections still work.
 
 Corrections (adjust, void, add a missed volunteer) need a closed activity and a reason; an active leader of
 the team may make them until the 10-working-day recording deadline (volunteer_app/workdays.py), the office
@@ -38,9 +42,11 @@ from sqlalchemy import case, func, update
 from sqlmodel import Session, select
 
 from .. import audit
-from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes, is_leader, is_member
+from ..checkin import participation
+from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes
 from ..errors import DomainError
 from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
+from ..teams.rules import is_active_leader
 from ..workdays import past_recording_deadline
 
 MAX_DURATION = timedelta(hours=24)
@@ -80,6 +86,7 @@ class ActivityError(DomainError):
         "no_attendance": _l("This attendance does not exist."),
         "no_attendees": _l("Pick at least one attendee."),
         "not_past": _l("A past activity must have ended already."),
+        **participation.MESSAGES,
     }
 
 
@@ -112,9 +119,7 @@ def create_activity(
     now: datetime | None = None,
 ) -> Activity:
     """A scheduled activity of the team; the caller checked that actor_id leads it."""
-    team = session.get(Team, team_id)
-    if team is None or team.status != "active" or not is_leader(session, team_id, actor_id):
-        raise ActivityError("not_allowed")
+    team = _running_team(session, team_id, actor_id)
     fields = _validated(session, theme_id, title, place, starts_at, ends_at, expected_headcount, members_only,
                         qr_mode, lat, lng, radius_m, now or utcnow())
     activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
@@ -146,6 +151,7 @@ def open_activity(*, session: Session, activity_id: int, actor_id: int, at: date
     activity = _leader_activity(session, activity_id, actor_id)
     if activity.status != "scheduled":
         raise ActivityError({"open": "not_editable"}.get(activity.status, activity.status))
+    _running_team(session, activity.team_id, actor_id)
     if at > activity.ends_at:
         raise ActivityError("ended")
     done = session.execute(
@@ -198,7 +204,7 @@ def close_activity(*, session: Session, activity_id: int, actor_id: int, at: dat
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise ActivityError("not_allowed")
-    if not (is_leader(session, activity.team_id, actor_id) or _office_may(session, activity, actor_id)):
+    if not (is_active_leader(session, activity.team_id, actor_id) or _office_may(session, activity, actor_id)):
         raise ActivityError("not_allowed")
     return _close(session, activity, at=at or utcnow(), actor_id=actor_id, action="activity.close")
 
@@ -308,8 +314,8 @@ def add_missed(*, session: Session, activity_id: int, volunteer_id: int, minutes
     if activity is None:
         raise ActivityError("not_allowed")
     _may_correct(session, activity, actor_id, at)
-    if not is_member(session, activity.team_id, volunteer_id):
-        raise ActivityError("not_member")
+    _may_take_part(session, activity.team_id, volunteer_id, members_only=activity.members_only,
+                   method="leader_manual")
     if session.exec(select(Attendance.id).where(Attendance.activity_id == activity_id,
                                                 Attendance.volunteer_id == volunteer_id)).first():
         raise ActivityError("already_recorded")
@@ -333,9 +339,7 @@ def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, t
               at: datetime | None = None) -> Activity:
     """Record a past activity with its attendees (volunteer id, minutes); each attendance is retro_log."""
     at = at or utcnow()
-    team = session.get(Team, team_id)
-    if team is None or team.status != "active" or not is_leader(session, team_id, actor_id):
-        raise ActivityError("not_allowed")
+    team = _running_team(session, team_id, actor_id)
     fields = _validated(session, theme_id, title, place, starts_at, ends_at, None, True, "rotating",
                         None, None, None, at, past_allowed=True)
     if ends_at > at:
@@ -352,8 +356,7 @@ def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, t
     session.add(activity)
     session.flush()
     for volunteer_id, minutes in unique.items():
-        if not is_member(session, team_id, volunteer_id):
-            raise ActivityError("not_member")
+        _may_take_part(session, team_id, volunteer_id, members_only=True, method="retro_log")
         minutes = _minutes(activity, minutes)
         session.add(Attendance(activity_id=activity.id, volunteer_id=volunteer_id, checked_in_at=starts_at,
                                checked_out_at=starts_at + timedelta(minutes=minutes), credited_minutes=minutes,
@@ -384,7 +387,7 @@ def regenerate_secret(*, session: Session, activity_id: int, actor_id: int) -> A
 def activity_for_leader(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
     """The activity if volunteer_id actively leads its team (else None → 404)."""
     activity = session.get(Activity, activity_id)
-    if activity is None or not is_leader(session, activity.team_id, volunteer_id):
+    if activity is None or not is_active_leader(session, activity.team_id, volunteer_id):
         return None
     return activity
 
@@ -394,7 +397,7 @@ def activity_for_viewer(*, session: Session, volunteer_id: int, activity_id: int
     activity = session.get(Activity, activity_id)
     if activity is None:
         return None
-    if is_leader(session, activity.team_id, volunteer_id) or _office_may(session, activity, volunteer_id):
+    if is_active_leader(session, activity.team_id, volunteer_id) or _office_may(session, activity, volunteer_id):
         return activity
     return None
 
@@ -471,6 +474,24 @@ def _validated(session, theme_id, title, place, starts_at, ends_at, expected_hea
     }
 
 
+def _running_team(session: Session, team_id: int, actor_id: int) -> Team:
+    """The team, if actor_id actively leads it and it is active (a suspended team starts nothing new)."""
+    team = session.get(Team, team_id)
+    if team is None or not is_active_leader(session, team_id, actor_id):
+        raise ActivityError("not_allowed")
+    if team.status != "active":
+        raise ActivityError("team_suspended")
+    return team
+
+
+def _may_take_part(session: Session, team_id: int, volunteer_id: int, *, members_only: bool, method: str) -> None:
+    """Raise the participation rule's refusal (checkin/participation.py) for recording volunteer_id by method."""
+    refused = participation.refusal_for(session, team_id=team_id, volunteer_id=volunteer_id,
+                                        members_only=members_only, method=method)
+    if refused is not None:
+        raise ActivityError(refused)
+
+
 def _leader_activity(session: Session, activity_id: int, actor_id: int) -> Activity:
     activity = activity_for_leader(session=session, volunteer_id=actor_id, activity_id=activity_id)
     if activity is None:
@@ -495,7 +516,7 @@ def _may_correct(session: Session, activity: Activity, actor_id: int, at: dateti
         raise ActivityError("not_closed")
     if _office_may(session, activity, actor_id):
         return
-    if not is_leader(session, activity.team_id, actor_id):
+    if not is_active_leader(session, activity.team_id, actor_id):
         raise ActivityError("not_allowed")
     if past_recording_deadline(activity.ends_at, at):
         raise ActivityError("too_late_for_leader")

@@ -24,6 +24,7 @@ from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Photo, Team, Theme, Volunteer, utcnow
+from ..teams.rules import is_active_leader, is_active_member
 from ..teams.service import team_for_leader
 from . import photos as photo_service
 from . import service
@@ -210,14 +211,15 @@ def regenerate(activity: Activity):
 def detail(activity: Activity):
     """The activity page: live QR and count while open; summary, corrections and photos after."""
     session = get_session()
-    is_leader = checkin.is_leader(session, activity.team_id, current_user.id)
+    is_leader = is_active_leader(session, activity.team_id, current_user.id)
+    team = session.get(Team, activity.team_id)
     rows = service.attendances_with_people(session=session, activity_id=activity.id)
     correction_block = service.may_correct(session=session, activity=activity, actor_id=current_user.id)
     add_form = AddMissedForm(prefix="add")
     add_form.volunteer.choices = _member_choices(activity, exclude={a.volunteer_id for a, _v in rows})
     return render_template(
         "activities/detail.html",
-        activity=activity, team=session.get(Team, activity.team_id), theme=session.get(Theme, activity.theme_id),
+        activity=activity, team=team, team_active=team.status == "active", theme=session.get(Theme, activity.theme_id),
         is_leader=is_leader, rows=rows, live=_live_context(activity), correction_block=correction_block,
         add_form=add_form, photos=_photo_list(activity.id), max_photos=photo_service.MAX_PHOTOS,
         qr=_qr_context(activity) if is_leader and activity.status == "open" else None,
@@ -289,14 +291,18 @@ def roster(activity: Activity):
 @limiter.limit("240 per minute", key_func=lambda: f"user:{current_user.id}")
 @_loads("led_activity")
 def manual(activity: Activity):
-    """Check in (or out) a member without a smartphone: method leader_manual."""
+    """Check in (or out) a member without a smartphone: method leader_manual.
+
+    The person is looked up on the team's roster (anyone else: 404, as the page's search offers only members);
+    the service judges whether they may take part (checkin/participation.py).
+    """
     session = get_session()
     try:
         volunteer_id = int(request.form.get("volunteer", ""))
     except ValueError:
         abort(404)
     volunteer = session.get(Volunteer, volunteer_id)
-    if volunteer is None or (activity.members_only and not checkin.is_member(session, activity.team_id, volunteer_id)):
+    if volunteer is None or not is_active_member(session, activity.team_id, volunteer_id):
         abort(404)
     try:
         if request.form.get("action") == "out":

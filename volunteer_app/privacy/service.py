@@ -20,6 +20,7 @@ from werkzeug.security import check_password_hash
 from .. import audit
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+from ..teams.rules import active_leader
 
 DELETED_NAME = "已注销志愿者"
 EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv")
@@ -134,23 +135,13 @@ def sole_leader_of(*, session: Session, volunteer_id: int) -> list[Team]:
     led = session.exec(
         select(Team)
         .join(Membership, Membership.team_id == Team.id)
-        .where(
-            Membership.volunteer_id == volunteer_id,
-            Membership.role == "leader",
-            Membership.status == "active",
-            Team.status.in_(LIVE_TEAM_STATUSES),
-        )
+        .where(*active_leader(volunteer=volunteer_id), Team.status.in_(LIVE_TEAM_STATUSES))
         .order_by(Team.name)
     ).all()
     alone = []
     for team in led:
         others = session.exec(
-            select(Membership.id).where(
-                Membership.team_id == team.id,
-                Membership.role == "leader",
-                Membership.status == "active",
-                Membership.volunteer_id != volunteer_id,
-            )
+            select(Membership.id).where(*active_leader(team=team.id), Membership.volunteer_id != volunteer_id)
         ).first()
         if others is None:
             alone.append(team)

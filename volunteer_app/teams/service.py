@@ -1,8 +1,9 @@
 """Teams and membership: who leads what, looked up through what the user may see.
 
-One module for the whole life of a team (application, decisions, invites, joining, leaders, leaving) because
-every rule here guards the same two invariants: a person's membership changes are audited, and an active team
-never loses its last leader. The spreadsheet import is in importer.py, its background jobs in jobs.py.
+The team's own life (application, the office's decisions, suspension, details, invites) and the helpers that
+membership.py (joining, leaders, leaving, reset links, rosters) shares; every rule guards the same two
+invariants: a person's membership changes are audited, and an active team never loses its last leader.
+The spreadsheet import is in importer.py, its background jobs in jobs.py.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadData, URLSafeSerializer
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
@@ -22,20 +23,15 @@ from ..accounts.phone import normalise_phone
 from ..accounts.service import AccountError, clean_name
 from ..accounts.units import units_in_scope
 from ..errors import DomainError
-from ..models import JOIN_POLICIES, Membership, Team, Unit, Volunteer, utcnow
+from ..models import JOIN_POLICIES, Membership, Team, Unit, utcnow
+from .rules import active_leader
 
 
 def team_for_leader(*, session: Session, volunteer_id: int, team_id: int) -> Team | None:
     """The team if volunteer_id is an active leader of it, else None (callers answer 404)."""
     return session.exec(
-        select(Team)
-        .join(Membership, Membership.team_id == Team.id)
-        .where(
-            Team.id == team_id,
-            Membership.volunteer_id == volunteer_id,
-            Membership.role == "leader",
-            Membership.status == "active",
-        )
+        select(Team).join(Membership, Membership.team_id == Team.id)
+        .where(Team.id == team_id, *active_leader(volunteer=volunteer_id))
     ).first()
 
 
@@ -45,12 +41,7 @@ def teams_led_by(*, session: Session, volunteer_id: int) -> list[Team]:
         session.exec(
             select(Team)
             .join(Membership, Membership.team_id == Team.id)
-            .where(
-                Membership.volunteer_id == volunteer_id,
-                Membership.role == "leader",
-                Membership.status == "active",
-                Team.status == "active",
-            )
+            .where(*active_leader(volunteer=volunteer_id), Team.status == "active")
             .order_by(Team.name)
         )
     )
@@ -90,6 +81,8 @@ class TeamError(DomainError):
         "already_leader": _l("This person is already a leader."),
         "not_leader": _l("This person is not a leader."),
         "last_leader": _l("A team needs at least one leader. Make another member a leader first."),
+        "reset_office_only": _l("Only the Civilization Office can issue a reset link for a leader or an office "
+                                "account."),
     }
 
 
@@ -288,144 +281,17 @@ def renew_invite(*, session: Session, team: Team, actor_id: int, valid_days: int
     return team
 
 
-def join_team(*, session: Session, team: Team, volunteer_id: int, now: datetime | None = None) -> Membership:
-    """Join through an invite: active at once if the team auto-accepts, else pending the leader's approval."""
-    _lock_team(session, team.id)
-    now = now or utcnow()
-    membership = _membership(session, team.id, volunteer_id)
-    if membership is not None and membership.status == "active":
-        raise TeamError("already_member")
-    if membership is not None and membership.status == "pending":
-        raise TeamError("already_requested")
-    old = _state(membership)
-    membership = membership or Membership(team_id=team.id, volunteer_id=volunteer_id)
-    _set(membership, role="member", status="active" if team.join_policy == "auto" else "pending", now=now)
-    session.add(membership)
-    try:
-        with session.begin_nested():
-            session.flush()
-    except IntegrityError:  # the same person's second tab won the race
-        raise TeamError("already_requested") from None
-    _audit_membership(session, membership, "membership.join" if membership.status == "active"
-                      else "membership.request", volunteer_id, old)
-    return membership
-
-
-# --- a leader manages members ---------------------------------------------------------------------
-
-
-def membership_in_team(*, session: Session, team: Team, membership_id: int) -> Membership | None:
-    """A membership of this team, or None (callers answer 404)."""
-    membership = session.get(Membership, membership_id)
-    return membership if membership is not None and membership.team_id == team.id else None
-
-
-def decide_request(*, session: Session, membership: Membership, approve: bool, actor_id: int) -> Membership:
-    """Approve or reject a pending request to join."""
-    _lock_membership(session, membership, status="pending", error="request_handled")
-    old = _state(membership)
-    _set(membership, role="member", status="active" if approve else "rejected")
-    session.add(membership)
-    session.flush()
-    _audit_membership(session, membership, "membership.approve" if approve else "membership.reject", actor_id, old)
-    return membership
-
-
-def remove_member(*, session: Session, membership: Membership, actor_id: int, reason: str = "") -> Membership:
-    """A leader removes a member (never the team's last leader)."""
-    return _end_membership(session, membership, actor_id, "membership.remove", reason)
-
-
-def leave_team(*, session: Session, membership: Membership) -> Membership:
-    """A volunteer leaves a team (or withdraws a pending request); the last leader cannot leave."""
-    if membership.status == "pending":
-        old = _state(membership)
-        _set(membership, role="member", status="left")
-        session.add(membership)
-        session.flush()
-        _audit_membership(session, membership, "membership.withdraw", membership.volunteer_id, old)
-        return membership
-    return _end_membership(session, membership, membership.volunteer_id, "membership.leave", "")
-
-
-def set_leader(*, session: Session, membership: Membership, leader: bool, actor_id: int) -> Membership:
-    """Promote an active member to (co-)leader, or demote a leader; a team never loses its last leader."""
-    _lock_membership(session, membership, status="active", error="not_member")
-    if leader and membership.role == "leader":
-        raise TeamError("already_leader")
-    if not leader and membership.role != "leader":
-        raise TeamError("not_leader")
-    if not leader and _leader_count(session, membership.team_id) <= 1:
-        raise TeamError("last_leader")
-    old = _state(membership)
-    _set(membership, role="leader" if leader else "member", status="active")
-    session.add(membership)
-    session.flush()
-    _audit_membership(session, membership, "membership.promote" if leader else "membership.demote", actor_id, old)
-    return membership
-
-
-def roster(*, team_id: int, query: str = "", status: str = "active"):
-    """A statement of (Membership, Volunteer) for a team: leaders first, then by name; search by name or last 4."""
-    statement = (
-        select(Membership, Volunteer)
-        .join(Volunteer, Volunteer.id == Membership.volunteer_id)
-        .where(Membership.team_id == team_id, Membership.status == status, Volunteer.deleted_at.is_(None))
-    )
-    text = (query or "").strip()[:40]
-    if text:
-        if len(text) == 4 and text.isdigit():
-            statement = statement.where(Volunteer.phone_tail == text)
-        else:
-            statement = statement.where(Volunteer.name.contains(text, autoescape=True))
-    leaders_first = case((Membership.role == "leader", 0), else_=1)
-    return statement.order_by(leaders_first, Volunteer.name, Volunteer.id)
-
-
-def memberships_of(*, session: Session, volunteer_id: int) -> list[tuple[Membership, Team]]:
-    """A volunteer's teams (active and pending), for "My teams"."""
-    return list(session.exec(
-        select(Membership, Team).join(Team, Team.id == Membership.team_id)
-        .where(Membership.volunteer_id == volunteer_id, Membership.status.in_(("active", "pending")))
-        .order_by(Team.name)
-    ).all())
-
-
-def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Membership | None:
-    """The volunteer's active or pending membership of a team, or None (callers answer 404)."""
-    return _membership(session, team_id, volunteer_id, "active", "pending")
-
-
 def applications_of(*, session: Session, volunteer_id: int) -> list[Team]:
     """Teams this volunteer applied for that are still pending or were rejected."""
     return list(session.exec(select(Team).where(
         Team.applied_by_id == volunteer_id, Team.status.in_(("pending", "rejected"))).order_by(Team.created_at)))
 
 
-def active_member(*, session: Session, team_id: int, volunteer_id: int) -> Membership | None:
-    """The active membership of volunteer in team, if any."""
-    return _membership(session, team_id, volunteer_id, "active")
-
-
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _end_membership(session: Session, membership: Membership, actor_id: int, action: str,
-                    reason: str) -> Membership:
-    _lock_membership(session, membership, status="active", error="not_member")
-    if membership.role == "leader" and _leader_count(session, membership.team_id) <= 1:
-        raise TeamError("last_leader")
-    old = _state(membership)
-    _set(membership, role="member", status="left")
-    session.add(membership)
-    session.flush()
-    _audit_membership(session, membership, action, actor_id, old, reason=_reason(reason, required=False) or None)
-    return membership
-
-
 def _leader_count(session: Session, team_id: int) -> int:
-    return session.exec(select(func.count(Membership.id)).where(
-        Membership.team_id == team_id, Membership.role == "leader", Membership.status == "active")).one()
+    return session.exec(select(func.count(Membership.id)).where(*active_leader(team=team_id))).one()
 
 
 def _lock_team(session: Session, team_id: int) -> None:
@@ -440,15 +306,6 @@ def _membership(session: Session, team_id: int, volunteer_id: int, *statuses: st
     if statuses:
         statement = statement.where(Membership.status.in_(statuses))
     return session.exec(statement).first()
-
-
-def _lock_membership(session: Session, membership: Membership, *, status: str, error: str) -> None:
-    """Lock the membership's team, re-read the membership and raise TeamError(error) unless it has status
-    (someone else may have changed it between the page and the button)."""
-    _lock_team(session, membership.team_id)
-    session.refresh(membership)
-    if membership.status != status:
-        raise TeamError(error)
 
 
 def _set(membership: Membership, *, role: str, status: str, now: datetime | None = None) -> None:

@@ -2,33 +2,32 @@
 
 Who may use each route is said in its docstring and checked by looking the object up through what
 the person may see: a leader of team A asking for team B gets the same 404 as for a missing team.
-Imports (the office's spreadsheet onboarding) are in imports.py on this blueprint.
+The office's roster import pages (roster_import/views.py) are on the same blueprint.
 """
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as http_session, \
+from flask import abort, current_app, flash, redirect, render_template, request, session as http_session, \
     url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlmodel import select
 
 from ..accounts.paging import page_arg, paginate, wants_fragment
-from ..accounts.service import issue_password_reset
 from ..accounts.units import office_scope, unit_label
 from ..accounts.views import parse_id, render_reset_link
 from ..db import get_session
 from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
 from ..qr import qr_png
+from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
-from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_request, decide_team, edit_team,
-                      invite_token, join_team, leave_team, membership_in_team, memberships_of, office_teams,
-                      own_membership, remove_member, renew_invite, roster, set_leader, set_team_suspended,
-                      team_for_invite, team_for_leader, team_for_office)
-
-bp = Blueprint("teams", __name__)
+from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
+                         own_membership, remove_member, resettable_by_leader, roster, set_leader)
+from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
+                      invite_token, office_teams, renew_invite, set_team_suspended, team_for_invite, team_for_leader,
+                      team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
 
@@ -195,7 +194,8 @@ def members(team_id: int):
                     per_page=current_app.config["PAGE_SIZE"])
     pending = session.exec(roster(team_id=team.id, status="pending")).all()
     context = {"team": team, "page": page, "q": query, "pending": pending, "form": ReasonForm(),
-               "leader_count": sum(1 for m, _v in page.items if m.role == "leader")}
+               "leader_count": sum(1 for m, _v in page.items if m.role == "leader"),
+               "resettable": resettable_by_leader(session=session, rows=page.items)}
     if wants_fragment():
         return render_template("teams/_roster.html", **context)
     return render_template("teams/members.html", **context)
@@ -224,10 +224,7 @@ def member_action(team_id: int, membership_id: int, action: str):
         elif action in ("promote", "demote"):
             set_leader(session=session, membership=membership, leader=action == "promote", actor_id=current_user.id)
         else:
-            if membership.status != "active":
-                raise TeamError("not_member")
-            token = issue_password_reset(session=session, volunteer=person, issued_by_id=current_user.id,
-                                         team_id=team.id)
+            token = issue_member_reset(session=session, membership=membership, actor_id=current_user.id)
             return render_reset_link(person, token, back=url_for("teams.members", team_id=team.id))
     except TeamError as exc:
         session.rollback()
@@ -358,5 +355,3 @@ def _field_for(form, code: str):
     return {"bad_unit": getattr(form, "unit", form.name), "bad_phone": form.contact_phone,
             "too_long": form.description}.get(code, form.name)
 
-
-from . import imports  # noqa: E402,F401  (the office's import pages live on this blueprint)

@@ -24,9 +24,10 @@ from sqlalchemy import update as update_rows
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from ..db import get_engine, session_scope
-from ..models import ImportJob, Volunteer, utcnow
-from .importer import REPORT_LIMIT, ImportFileError, ImportResult, read_table, validate_and_write
+from ...db import get_engine, session_scope
+from ...models import ImportJob, Volunteer, utcnow
+from .apply import REPORT_LIMIT, ImportResult, row_message, validate_and_write
+from .parse import ImportFileError, column_label, read_table
 
 RUNNING = ("queued", "validating", "writing")
 # Far longer than any phase runs without a progress report (progress every 5,000 rows; writing a
@@ -197,7 +198,7 @@ def _import_command(kind: str):
     @click.option("--as", "actor_phone", default=None, help="Phone of the office account recorded as importer.")
     @with_appcontext
     def command(path: str, actor_phone: str | None) -> None:
-        from ..accounts.phone import normalise_phone
+        from ...accounts.phone import normalise_phone
 
         actor_id = None
         if actor_phone:
@@ -231,8 +232,6 @@ def _import_command(kind: str):
 
 
 def _echo_outcome(job_id: int, result: ImportResult | None) -> None:
-    from .importer import column_label, row_message
-
     with session_scope(write=False) as session:
         job = session.get(ImportJob, job_id)
         report = job_report(job)

@@ -1,4 +1,4 @@
-"""The office's spreadsheet onboarding pages: upload, progress, report, templates (on the teams blueprint)."""
+"""The office's roster import pages: upload, progress, report, templates (routes on the teams blueprint)."""
 from __future__ import annotations
 
 import csv
@@ -6,17 +6,18 @@ import io
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import login_required
+from flask_login import current_user, login_required
 from sqlmodel import select
 
-from ..accounts.paging import wants_fragment
-from ..accounts.units import office_scope
-from ..db import commit, get_session
-from ..models import ImportJob
-from .forms import ImportForm
-from .importer import COLUMNS, ImportFileError, column_label, inert, row_message, template_rows
+from ...accounts.paging import wants_fragment
+from ...accounts.units import office_scope
+from ...db import commit, get_session
+from ...models import ImportJob, Volunteer
+from .. import bp
+from ..forms import ImportForm
+from .apply import row_message
 from .jobs import as_shown, create_job, job_report, start_job, sweep_stale_jobs
-from .views import _office_or_404, bp
+from .parse import COLUMNS, ImportFileError, column_label, inert, template_rows
 
 REPORT_ON_PAGE = 200
 FINISHED = ("done", "failed")
@@ -115,6 +116,12 @@ def import_template(kind: str, fmt: str):
     response = current_app.response_class(body, mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{kind}-template.{fmt}"'
     return response
+
+
+def _office_or_404() -> Volunteer:
+    if not current_user.is_office:
+        abort(404)
+    return current_user.volunteer
 
 
 def _visible_jobs(office):
