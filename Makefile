@@ -22,7 +22,7 @@ run: setup translations  ## set up, migrate, seed the city demo if empty, comput
 	$(BIN)/volunteer-app seed-demo --scale city --if-empty
 	$(BIN)/volunteer-app signals refresh
 	RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) WEB_CONCURRENCY=$(RUN_WORKERS) \
-	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(RUN_WORKERS) --threads 8 --access-logfile - 'volunteer_app:create_app()'
+	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(RUN_WORKERS) --blocking-threads 4 --access-log --factory volunteer_app:create_app
 
 test: setup-test translations  ## set up with test extras and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -1,7 +1,8 @@
-"""What the server benchmarks share: a fresh database, offline session cookies, gunicorn on 127.0.0.1
-(start, readiness wait, stop) and wrk with its latency figures.
+"""What the server benchmarks share: a fresh database, offline session cookies, an HTTP server on 127.0.0.1
+(gunicorn or Granian: start, readiness wait, stop) and wrk with its latency figures and the server's CPU time.
 
-Used by checkin_bench.py and day_of_action.py; not a script of its own. Only ever talks to 127.0.0.1.
+Used by checkin_bench.py, server_bench.py and day_of_action.py; not a script of its own. Only ever talks to
+127.0.0.1.
 """
 from __future__ import annotations
 
@@ -60,30 +61,61 @@ def logged_in_session(app, volunteer_id: int) -> tuple[dict, str]:
         return dict(http_session), csrf
 
 
+# The servers the benchmarks compare, each on two cores' worth of workers (--workers), all on 127.0.0.1.
+# gunicorn's HTTP parser is named explicitly: with the gunicorn-h1c package installed, "auto" picks the C one.
+SERVERS = {
+    "gunicorn-sync": ("gunicorn", ["--worker-class", "sync", "--threads", "1", "--http-parser", "python"]),
+    "gunicorn-sync-c": ("gunicorn", ["--worker-class", "sync", "--threads", "1", "--http-parser", "fast"]),
+    "gunicorn-gthread": ("gunicorn", ["--worker-class", "gthread", "--threads", "8", "--http-parser", "python"]),
+    "granian": ("granian", ["--blocking-threads", "1"]),
+    "granian-4": ("granian", ["--blocking-threads", "4"]),
+}
+
+
+def start_server(server: str, *, url: str, secret_key: str, workdir: Path, port: int, ratelimit_storage: str,
+                 workers: int = 2, extra: tuple[str, ...] = (), instance_config: str | None = None,
+                 db_pool_size: int = 8) -> subprocess.Popen:
+    """One of SERVERS serving the app on 127.0.0.1:port in its own process group; returns once /healthz answers.
+
+    Settings without an environment variable go in instance/config.py (instance_config), as in a deployment.
+    extra: more command-line options for the server (e.g. gunicorn's --timeout). The log is workdir/server.log."""
+    program, options = SERVERS[server]
+    if program == "gunicorn":
+        command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+                   "--log-level", "warning", *options, *extra, "volunteer_app:create_app()"]
+    else:
+        command = [str(ROOT / ".venv/bin/granian"), "--interface", "wsgi", "--host", HOST, "--port", str(port),
+                   "--workers", str(workers), "--log-level", "warning", *options, *extra, "--factory",
+                   "volunteer_app:create_app"]
+    return _start(command, url=url, secret_key=secret_key, workdir=workdir, port=port,
+                  ratelimit_storage=ratelimit_storage, instance_config=instance_config, db_pool_size=db_pool_size)
+
+
 def start_gunicorn(*, url: str, secret_key: str, workdir: Path, port: int, workers: int, threads: int,
                    ratelimit_storage: str, worker_class: str = "gthread",
                    instance_config: str | None = None) -> subprocess.Popen:
-    """gunicorn serving the app on 127.0.0.1:port in its own process group; returns once /healthz answers 200.
+    """gunicorn with the given workers, threads and worker class (its default HTTP parser); see start_server."""
+    command = [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
+               "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
+               "volunteer_app:create_app()"]
+    return _start(command, url=url, secret_key=secret_key, workdir=workdir, port=port,
+                  ratelimit_storage=ratelimit_storage, instance_config=instance_config,
+                  db_pool_size=max(threads, 5))
 
-    Settings without an environment variable go in instance/config.py (instance_config), as in a deployment.
-    The log is workdir/gunicorn.log."""
+
+def _start(command: list[str], *, url: str, secret_key: str, workdir: Path, port: int, ratelimit_storage: str,
+           instance_config: str | None, db_pool_size: int) -> subprocess.Popen:
     instance = workdir / "instance"
-    if instance_config is not None:
-        instance.mkdir(exist_ok=True)
-        (instance / "config.py").write_text(instance_config)
+    instance.mkdir(exist_ok=True)
+    (instance / "config.py").write_text(instance_config or "")
     env = dict(os.environ, DATABASE_URL=url, SECRET_KEY=secret_key, VOLUNTEER_APP_INSTANCE=str(instance),
-               DB_POOL_SIZE=str(max(threads, 5)), RATELIMIT_STORAGE_URI=ratelimit_storage)
-    log = workdir / "gunicorn.log"
-    server = subprocess.Popen(
-        [str(ROOT / ".venv/bin/gunicorn"), "--bind", f"{HOST}:{port}", "--workers", str(workers),
-         "--threads", str(threads), "--worker-class", worker_class, "--log-level", "warning",
-         "volunteer_app:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
-        start_new_session=True,
-    )
+               DB_POOL_SIZE=str(db_pool_size), RATELIMIT_STORAGE_URI=ratelimit_storage)
+    log = workdir / "server.log"
+    server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=open(log, "w"),
+                              start_new_session=True)
     if not _ready(port):
-        stop_gunicorn(server)
-        raise SystemExit("gunicorn did not start: " + log.read_text()[-2000:])
+        stop_server(server)
+        raise SystemExit(f"{command[0]} did not start: " + log.read_text()[-2000:])
     return server
 
 
@@ -100,8 +132,8 @@ def _ready(port: int, seconds: float = 30) -> bool:
     return False
 
 
-def stop_gunicorn(server: subprocess.Popen | None) -> None:
-    """SIGTERM to gunicorn's process group; SIGKILL if it has not gone after 20 s."""
+def stop_server(server: subprocess.Popen | None) -> None:
+    """SIGTERM to the server's process group; SIGKILL if it has not gone after 20 s."""
     if server is None:
         return
     os.killpg(server.pid, signal.SIGTERM)
@@ -110,6 +142,9 @@ def stop_gunicorn(server: subprocess.Popen | None) -> None:
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
         server.wait(timeout=20)
+
+
+stop_gunicorn = stop_server  # day_of_action.py's name
 
 
 def run_wrk(url: str, *, threads: int, connections: int, duration: int, script: Path | None = None,

@@ -62,7 +62,7 @@ def test_direct_statement_reads_typed_values(app, session, world):
     assert row.members_only is True and row.lat == pytest.approx(31.25) and row.radius_m == 200
 
 
-def test_driver_write_rolls_back_when_the_block_raises(app, session, world):
+def test_a_failed_driver_write_leaves_nothing_and_the_connection_usable(app, session, world):
     activity = factories.make_activity(session, world.team_a, status="open")
     session.commit()
     planned = service.plan_check_in(gate=service.read_gate(session=session, activity_id=activity.id,
@@ -71,13 +71,26 @@ def test_driver_write_rolls_back_when_the_block_raises(app, session, world):
     session.rollback()
     with app.app_context():
         engine = get_engine()
-        with pytest.raises(RuntimeError), driver_connection(engine) as connection:
-            with driver_write(engine, connection):
-                assert service._INSERT_NEW_DIRECT[engine.dialect.name].first(
-                    connection.cursor(), engine.dialect, planned) is not None
-                raise RuntimeError("after the insert")
+        insert = service._INSERT_NEW_DIRECT[engine.dialect.name]
+        with driver_connection(engine) as connection:
+            with pytest.raises(Exception) as failed:  # no such volunteer: the foreign key refuses the row
+                driver_write(engine, connection, insert, {**planned, "volunteer_id": 10**9})
+            assert "foreign key" in str(failed.value).lower()
+            assert driver_write(engine, connection, insert, planned) is not None  # same connection, next write
     fresh(session)
-    assert session.exec(select(func.count(Attendance.id))).one() == 0
+    assert session.exec(select(Attendance.volunteer_id)).all() == [world.member_a.id]
+
+
+def test_a_driver_connection_goes_back_to_the_pool_as_it_came(app, session, world):
+    """Autocommit is switched on for the driver path only: the next Session on that connection has transactions."""
+    with app.app_context():
+        engine = get_engine()
+        with driver_connection(engine) as connection:
+            raw = connection.driver_connection
+            if engine.dialect.name == "postgresql":
+                assert raw.autocommit is True
+        if engine.dialect.name == "postgresql":
+            assert raw.autocommit is False
 
 
 def test_an_ended_login_is_not_checked_in(app, session, world):

@@ -124,3 +124,28 @@ def test_secret_is_generated_once_with_private_mode(tmp_path, monkeypatch):
     second = create_app().config["SECRET_KEY"]
     assert first == second and len(first) >= 40
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("idle", [0.0, 3600.0])
+def test_a_connection_the_server_dropped_is_replaced(pg_url, idle):
+    """PostgreSQL: a pooled connection idle longer than DB_PING_AFTER_IDLE_SECONDS is pinged and replaced if gone;
+    one used a moment ago is not pinged, fails once, and the pool then replaces every older connection."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    require(pg_url[len("unavailable: "):] if pg_url.startswith("unavailable: ") else None)
+    engine = make_engine(pg_url, {"DB_POOL_SIZE": 2, "DB_PING_AFTER_IDLE_SECONDS": idle})
+    try:
+        with engine.connect() as conn:
+            pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        admin = make_engine(pg_url)
+        with admin.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        admin.dispose()
+        if idle:
+            with pytest.raises(DBAPIError), engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        engine.dispose()

@@ -59,9 +59,6 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     drop_unused_limiter_pass(app)
 
-    from .checkin import lane
-
-    lane.install(app)  # in front of Flask, behind the proxy fix: it sees the request as the client sent it
     security.trust_proxies(app)
 
     from . import cli

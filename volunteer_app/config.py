@@ -23,7 +23,6 @@ ENV_SETTINGS = {
     "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
     "BABEL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
-    "CHECKIN_LANE": ("CHECKIN_LANE", lambda v: v.lower() in {"1", "true", "yes"}),
 }
 
 
@@ -52,8 +51,6 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in each process instead of failing every request
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None
-    # A new self check-in is answered in front of Flask (checkin/lane.py); false sends every one through Flask.
-    CHECKIN_LANE = True
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)
     PAGE_SIZE = 20
 

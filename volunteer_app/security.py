@@ -131,8 +131,7 @@ def init_app(app: Flask) -> None:
 def trust_proxies(app: Flask) -> None:
     """Behind TRUSTED_PROXIES proxies, read the client's address, scheme and host from their X-Forwarded-* headers.
 
-    Called last in create_app: everything in front of the app (the check-in lane too) then sees the request
-    as the client sent it.
+    Called last in create_app, so that it wraps everything else.
     """
     proxies = int(app.config.get("TRUSTED_PROXIES") or 0)
     if proxies:

@@ -1,53 +1,22 @@
-"""Check-in and check-out: the one place where attendances are created live.
+"""Check-in and check-out: the one place where attendances are created live. Every function takes a keyword-only
+`session` (or the engine, for the driver path), only flushes, and raises CheckinError / TokenError with a stable code.
 
-Public functions (keyword-only `session`; they only flush; errors are CheckinError / TokenError with stable codes):
+A check-in = read_gate (one query: the activity, membership, leadership) + plan_check_in (every rule, no database)
++ apply_check_in (one INSERT ... SELECT ... ON CONFLICT DO NOTHING that writes only while the activity is open).
+The volunteer's own scan (POST /c/<token>) runs the same gate and insert as DirectStatements on a pooled driver
+connection (self_check_in; docs/PERFORMANCE.md says why). The unique (activity_id, volunteer_id) constraint is
+the guard against double counting: a repeat writes nothing and answers "already checked in at 09:02". On
+PostgreSQL the check-in and the check-out hold a share lock on the activity row, so a concurrent close is
+serialised with them; on SQLite every write transaction is serial anyway (BEGIN IMMEDIATE).
 
-    check_in(*, session, activity_id, volunteer_id, method, recorded_by_id=None, at=None,
-             device_hash=None, geo=None) -> Attendance
-        method: "self_scan" | "leader_scan" | "leader_manual". geo: (lat, lng, accuracy_m) or None.
-        Codes: no_activity, not_open, closed, cancelled, not_started, ended, not_leader, team_suspended,
-        not_participant, not_member, members_by_name (who may take part: checkin/participation.py), bad_method,
-        already_checked_in (params: time), voided.
-        = read_gate + plan_check_in + apply_check_in, which a view may call itself to read first and
-        write late (checkin/views.py scan_post, db.write_transaction):
-    read_gate(*, session, activity_id, volunteer_id, recorded_by_id=None) -> Row | None   (one query)
-    plan_check_in(*, gate, volunteer_id, method, recorded_by_id=None, at=None, device_hash=None, geo=None) -> dict
-        (every rule, no database access; the row to insert)
-    apply_check_in(*, session, planned) -> int   (the insert and the counter; the new attendance's id)
-    check_out(*, session, activity_id, volunteer_id, at=None, recorded_by_id=None) -> Attendance
-        Codes: no_activity, not_open, closed, cancelled, not_checked_in, already_checked_out (params: time),
-        voided, bad_time.
-    activity_for_token(*, session, token, secret_key, scanned_at, expected_activity_id=None) -> Activity
-        Codes: bad_token, token_expired, token_future, not_started, ended, wrong_activity.
-    gate_for_token(*, session, token, secret_key, scanned_at, volunteer_id, expected_activity_id=None) -> Row
-        The same checks; returns read_gate's row (for plan_check_in).
-    attendance_of(*, session, activity_id, volunteer_id) -> Attendance | None
-    credited_minutes(checked_in_at, checked_out_at, starts_at, ends_at) -> int
-    geo_status(activity, geo) -> tuple[str | None, int | None]
-    record_refusal(*, session, code, activity_id=None, volunteer_id=None) -> None
-
-Never double-counted: the unique (activity_id, volunteer_id) constraint is the guard. A check-in is one
-statement, INSERT ... SELECT ... ON CONFLICT DO NOTHING, that writes only while the activity is open: when
-the person is already in (or a concurrent request won), nothing is written and the answer is "already checked
-in at 09:02". On PostgreSQL the check-in and the check-out hold a share lock on the activity row, so a
-concurrent close (which updates that row first) is serialised with them; on SQLite every write transaction is
-serial anyway (BEGIN IMMEDIATE).
-
-Check-in and check-out do not touch the activity's attendee_count and total_minutes: those are the activity's
-closed tally, computed from its attendances when it closes (activities/service.py close_activity) and kept
-equal to them by every correction afterwards. While it is open, the live count is counted from its
-attendances (activities/service.py live_count). So a crowd checking in at once does not queue on one row.
-
-Refused scans are counted in ScanRefusal. GET /c/<token> never writes to the database: a refusal found on
-the GET is reported by the page itself (static/checkin.js POSTs it to /c/<token>/refusal, where the server
-re-validates the token and derives the code itself, so the count cannot be forged), and a refusal found by
-a check-in POST is recorded by that POST. We chose this over writing a "log row" on GET because a GET that
-writes takes SQLite's write lock and would let a flood of scanned garbage compete with real check-ins; a
-scanner's phone always runs the page's script, so people who saw a refusal are counted.
+Who may take part (team members, admitted sign-ups, a suspended team...) is decided in checkin/participation.py;
+its refusal codes are CheckinError codes like the rest. Check-in and check-out never touch the activity's
+attendee_count/total_minutes (its closed tally, set when it closes), so a crowd does not queue on one row.
+Refused scans are counted in ScanRefusal (record_refusal); a GET never writes: the refusal page reports itself
+to POST /c/<token>/refusal, which re-derives the code.
 """
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import NamedTuple, NoReturn
 from zoneinfo import ZoneInfo
@@ -65,14 +34,13 @@ from ..errors import DomainError
 from ..models import Activity, Attendance, ScanRefusal, utcnow
 from ..teams.rules import active_leader, is_active_leader
 from . import participation
+from .geo import geo_status
 
 SELF_AND_LEADER_METHODS = ("self_scan", "leader_scan", "leader_manual")
 # An open activity accepts check-ins from this long before its start (people come early).
 EARLY_MARGIN_SECONDS = 60 * 60
 # ...and until this long after its end, if the leader has not closed it yet.
 LATE_MARGIN_SECONDS = 60 * 60
-# Beyond this accuracy a position says nothing about the fence.
-MAX_USEFUL_ACCURACY_M = 2000
 _DISPLAY_TZ = ZoneInfo("Asia/Shanghai")
 
 
@@ -228,7 +196,7 @@ def self_check_in(
     The day-of-action hot path (POST /c/<token>), equal in its rules to gate_for_token + plan_check_in +
     apply_check_in: one read (the gate, which also confirms that this login is still valid: account
     active, not deleted, same session version) and one insert, each a DirectStatement on one pooled
-    connection, the insert in a short write transaction (db.driver_write). Returns None when the login
+    connection in autocommit mode, the insert a write transaction of its own (db.driver_write). Returns None when the login
     is no longer valid (the caller sends the person to log in); raises TokenError / CheckinError like
     gate_for_token and plan_check_in, and NotWritten when the insert wrote nothing.
     """
@@ -244,8 +212,7 @@ def self_check_in(
                      expected_activity_id=expected_activity_id)
         planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method="self_scan",
                                 device_hash=device_hash, geo=geo)
-        with driver_write(engine, connection):
-            row = _INSERT_NEW_DIRECT[dialect.name].first(cursor, dialect, planned)
+        row = driver_write(engine, connection, _INSERT_NEW_DIRECT[dialect.name], planned)
     if row is None:
         raise NotWritten(planned)
     return CheckedIn(activity_id=gate.id, attendance_id=row.id)
@@ -358,29 +325,6 @@ def credited_minutes(checked_in_at: datetime, checked_out_at: datetime, starts_a
     return int((end - start).total_seconds() // 60)
 
 
-def geo_status(activity: Activity, geo: tuple | None) -> tuple[str | None, int | None]:
-    """('inside' | 'outside' | 'unknown', accuracy in m) for a fenced activity; (None, None) without a fence.
-
-    Only the verdict and the accuracy are kept, never the coordinates. Nonsense (NaN, infinities, out of
-    range, accuracy ≤ 0) and positions too vague to judge count as unknown: a signal, not a refusal.
-    """
-    if activity.lat is None or activity.lng is None or not activity.radius_m:
-        return None, None
-    try:
-        lat, lng, accuracy = (float(v) for v in geo) if geo is not None else (None, None, None)
-    except (TypeError, ValueError):
-        return "unknown", None
-    if lat is None or not all(math.isfinite(v) for v in (lat, lng, accuracy)):
-        return "unknown", None
-    if not (-90 <= lat <= 90 and -180 <= lng <= 180) or accuracy <= 0:
-        return "unknown", None
-    stored_accuracy = int(min(accuracy, 1_000_000))
-    if accuracy > MAX_USEFUL_ACCURACY_M:
-        return "unknown", stored_accuracy
-    distance = _distance_m(activity.lat, activity.lng, lat, lng)
-    return ("inside" if distance <= activity.radius_m else "outside"), stored_accuracy
-
-
 def record_refusal(*, session: Session, code: str, activity_id: int | None = None,
                    volunteer_id: int | None = None) -> None:
     """Count one refused scan."""
@@ -431,12 +375,3 @@ _INSERT_NEW_DIRECT = {name: DirectStatement(statement) for name, statement in _I
 
 def _hhmm(value: datetime) -> str:
     return value.astimezone(_DISPLAY_TZ).strftime("%H:%M")
-
-
-def _distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
-    """Great-circle distance (haversine) in metres."""
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lng2 - lng1)
-    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(min(1.0, math.sqrt(h)))

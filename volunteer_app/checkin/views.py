@@ -1,4 +1,5 @@
-"""Scanning: /c/<token> (a volunteer scans an activity), /v/<token> (a leader scans a volunteer), QR images.
+"""Scanning an activity's code: /c/<token> (the scan page, the check-in / check-out button, refusal reports),
+/c/result/<id>, and /healthz. A leader scanning a volunteer's personal code: checkin/personal.py.
 
 GET never writes to the database. The scan time is kept in the cookie session ("pending_scan",
 10 minutes) so that a scanner who must log in first, or who taps the button a little later, is judged
@@ -13,36 +14,24 @@ import secrets
 from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
-                   session as http_session, url_for)
+from flask import (Response, abort, current_app, flash, redirect, render_template, request, session as http_session,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
-from sqlmodel import select
 
 from .. import tokens
 from ..accounts.auth import parse_session_id
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..errors import DomainError, retry_after_seconds
 from ..extensions import limiter, login_manager
-from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
-from ..qr import cached_qr_png
-from ..teams.rules import active_leader
-from . import participation, service
-
-bp = Blueprint("checkin", __name__)
+from ..models import Activity, Attendance, Team, utcnow
+from . import bp, participation, personal, scan_key, service  # noqa: F401 (personal: its routes are on bp)
 
 PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "rv_device"
 REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
                   "not_participant": 403, "too_many_attempts": 429}
-
-
-def _scan_key() -> str:
-    """Rate-limit key: the logged-in person (many volunteers share one NAT address), else the address."""
-    if current_user.is_authenticated:
-        return f"user:{current_user.id}"
-    return f"ip:{request.remote_addr}"
 
 
 def _session_login() -> tuple[int, int] | None:
@@ -58,7 +47,7 @@ def _count_breach(_limit) -> Response:
 
 
 # Keyed on the person, not the address: on a day of action thousands of phones share one carrier NAT address.
-@limiter.limit("30 per minute", key_func=_scan_key, on_breach=_count_breach)
+@limiter.limit("30 per minute", key_func=scan_key, on_breach=_count_breach)
 def _count_attempt() -> None:
     """Count one refused or repeated check-in POST of this person; past the limit the limiter answers 429."""
 
@@ -70,7 +59,7 @@ def healthz():
 
 
 @bp.get("/c/<token>")
-@limiter.limit("120 per minute", key_func=_scan_key)
+@limiter.limit("120 per minute", key_func=scan_key)
 def scan(token: str):
     """Validate a scanned activity code and show one big button (never writes)."""
     scanned_at = _scan_time(token, remember=True)
@@ -160,7 +149,7 @@ def scan_post(token: str):
 
 
 @bp.post("/c/<token>/refusal")
-@limiter.limit("30 per minute", key_func=_scan_key)
+@limiter.limit("30 per minute", key_func=scan_key)
 def report_refusal(token: str):
     """The refusal page reports itself here; the server re-derives the code from the token (never trusts it)."""
     session = get_session()
@@ -194,65 +183,6 @@ def result(activity_id: int):
         abort(404)
     return render_template("checkin/result.html", activity=activity, attendance=attendance,
                            state=_state(attendance), team=session.get(Team, activity.team_id))
-
-
-@bp.get("/me/qr.png")
-@login_required
-def my_qr():
-    """The logged-in volunteer's personal QR code (a leader scans it to check them in)."""
-    volunteer = current_user.volunteer
-    token = tokens.personal_token(secret_key=current_app.config["SECRET_KEY"], volunteer_id=volunteer.id,
-                                  session_version=volunteer.session_version)
-    png = cached_qr_png(url_for("checkin.volunteer_code", token=token, _external=True))
-    response = Response(png, mimetype="image/png")
-    response.headers["Cache-Control"] = "private, max-age=300"
-    return response
-
-
-@bp.get("/v/<token>")
-def volunteer_code(token: str):
-    """A volunteer's personal code: a leader gets "check X in to <activity>"; anyone else a harmless page."""
-    session = get_session()
-    volunteer = _volunteer_for(token)
-    if volunteer is None:
-        return render_template("checkin/volunteer_code.html", choices=[], volunteer=None), 404
-    choices = _leader_choices(volunteer) if current_user.is_authenticated else []
-    if not choices:
-        return render_template("checkin/volunteer_code.html", choices=[], volunteer=None)
-    return render_template("checkin/volunteer_code.html", choices=choices, volunteer=volunteer, token=token,
-                           session=session)
-
-
-@bp.post("/v/<token>")
-@login_required
-@limiter.limit("120 per minute", key_func=_scan_key)
-def volunteer_code_post(token: str):
-    """A leader checks the volunteer in (or out) of one of the leader's open activities: method leader_scan."""
-    session = get_session()
-    volunteer = _volunteer_for(token)
-    if volunteer is None:
-        abort(404)
-    try:
-        activity_id = int(request.form.get("activity", ""))
-    except ValueError:
-        abort(404)
-    from ..activities.service import activity_for_leader
-
-    activity = activity_for_leader(session=session, volunteer_id=current_user.id, activity_id=activity_id)
-    if activity is None:
-        abort(404)
-    try:
-        if request.form.get("action") == "out":
-            service.check_out(session=session, activity_id=activity.id, volunteer_id=volunteer.id,
-                              recorded_by_id=current_user.id)
-            flash(_("%(name)s is checked out.", name=volunteer.name), "success")
-        else:
-            service.check_in(session=session, activity_id=activity.id, volunteer_id=volunteer.id,
-                             method="leader_scan", recorded_by_id=current_user.id)
-            flash(_("%(name)s is checked in.", name=volunteer.name), "success")
-    except DomainError as exc:
-        flash(exc.message, "error")
-    return redirect(url_for("checkin.volunteer_code", token=token), code=303)
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -375,37 +305,7 @@ def geo_from(form: Mapping) -> tuple | None:
         return None
 
 
-def _volunteer_for(token: str) -> Volunteer | None:
-    try:
-        volunteer_id, version = tokens.read_personal_token(token, secret_key=current_app.config["SECRET_KEY"])
-    except tokens.TokenError:
-        return None
-    volunteer = get_session().get(Volunteer, volunteer_id)
-    if volunteer is None or volunteer.session_version != version or not volunteer.is_active \
-            or volunteer.deleted_at is not None:
-        return None
-    return volunteer
-
-
 def _participation_refusal(activity: Activity, volunteer_id: int, method: str) -> str | None:
     """Why volunteer_id may not be recorded at activity by method (checkin/participation.py), or None."""
     return participation.refusal_for(get_session(), team_id=activity.team_id, volunteer_id=volunteer_id,
                                      members_only=activity.members_only, method=method)
-
-
-def _leader_choices(volunteer: Volunteer) -> list[tuple[Activity, Attendance | None]]:
-    """Open activities of the teams the current user leads that this volunteer may join, with their attendance."""
-    session = get_session()
-    activities = session.exec(
-        select(Activity)
-        .join(Membership, Membership.team_id == Activity.team_id)
-        .where(*active_leader(volunteer=current_user.id), Activity.status == "open")
-        .order_by(Activity.starts_at)
-    ).all()
-    choices = []
-    for activity in activities:
-        if _participation_refusal(activity, volunteer.id, "leader_scan") is not None:
-            continue
-        choices.append((activity, service.attendance_of(session=session, activity_id=activity.id,
-                                                        volunteer_id=volunteer.id)))
-    return choices
