@@ -4,6 +4,7 @@ number lifts once the owner proves the number is theirs with a reset link."""
 from __future__ import annotations
 
 import logging
+import os
 import runpy
 import subprocess
 from pathlib import Path
@@ -22,8 +23,12 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def make_run(*args: str) -> str:
-    """The commands `make run` would run (dry run: nothing is started)."""
-    done = subprocess.run(["make", "-n", "run", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    """The commands `make run` would run (dry run: nothing is started), as a make started by hand would.
+
+    Under `make test` the environment says this is a sub-make, which would print "Leaving directory" last."""
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKELEVEL", "MAKEFLAGS", "MFLAGS"}}
+    done = subprocess.run(["make", "--no-print-directory", "-n", "run", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     return done.stdout
 
