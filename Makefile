@@ -15,16 +15,16 @@ RATELIMIT_STORAGE_URI ?= $(shell $(BIN)/python -c 'import sys, redis; redis.Redi
 WORKERS ?= 2
 RUN_WORKERS = $(if $(filter memory://%,$(RATELIMIT_STORAGE_URI)),1,$(WORKERS))
 
-.PHONY: run test setup setup-test constraints translations messages migration bench-seed bench-checkin bench-dashboard clean
+.PHONY: run test setup setup-test constraints messages migration bench-seed clean
 
-run: setup translations  ## set up, migrate, seed the city demo if empty, compute its signals, serve on http://127.0.0.1:5000
+run: setup  ## set up, migrate, seed the city demo if empty, compute its signals, serve on http://127.0.0.1:5000
 	$(BIN)/volunteer-app db upgrade
 	$(BIN)/volunteer-app seed-demo --scale city --if-empty
 	$(BIN)/volunteer-app signals refresh
 	RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) WEB_CONCURRENCY=$(RUN_WORKERS) \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(RUN_WORKERS) --blocking-threads 4 --access-log --factory volunteer_app:create_app
 
-test: setup-test translations  ## set up with test extras and run the whole suite
+test: setup-test  ## set up with test extras and run the whole suite
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(VENV)/bin/python:
@@ -51,9 +51,6 @@ constraints:  ## upgrade: a new venv with the newest versions pyproject.toml all
 	{ grep '^#' constraints.txt; $(BIN)/pip freeze --exclude-editable; } > constraints.txt.new
 	mv constraints.txt.new constraints.txt
 	touch $(STAMP) $(TEST_STAMP)
-
-translations: setup  ## compile every domain's message catalog
-	@for d in volunteer_app/translations/*/; do $(BIN)/pybabel compile -f --statistics -d $$d 2>&1 | grep -v '^compiling' || true; done
 
 migration: setup  ## regenerate the initial migration from the models (before the first release only)
 	rm -f migrations/versions/0001_initial.py /tmp/volunteer-app-migration.db

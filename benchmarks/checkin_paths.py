@@ -51,7 +51,8 @@ def main() -> None:
         requests_file = write_requests(url, secret, sessions, serializer, activity_ids, workdir)
         lines = [line.split("\t") for line in requests_file.read_text().splitlines()]
         from volunteer_app import create_app
-        from volunteer_app.checkin import service, tokens
+        from volunteer_app import tokens
+        from volunteer_app.checkin import service
         from volunteer_app.db import get_session, write_transaction
 
         app = create_app({"DATABASE_URL": url, "SECRET_KEY": secret, "TESTING": False,

@@ -37,7 +37,8 @@ from volunteer_app import create_app  # noqa: E402
 from volunteer_app.models import (  # noqa: E402
     Activity, Attendance, Membership, Team, Theme, Unit, Volunteer,
 )
-from volunteer_app.reports import cache, summary  # noqa: E402
+from volunteer_app import summary_triggers as summary  # noqa: E402
+from volunteer_app.reports import cache  # noqa: E402
 from volunteer_app.schema import ensure_reference_data  # noqa: E402
 
 SHANGHAI = timezone(timedelta(hours=8))

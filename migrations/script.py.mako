@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from volunteer_app.reports import summary
+from volunteer_app import summary_triggers
 ${imports if imports else ""}
 
 revision: str = ${repr(up_revision)}
@@ -21,7 +21,7 @@ depends_on: Union[str, Sequence[str], None] = ${repr(depends_on)}
 def upgrade() -> None:
     ${upgrades if upgrades else "pass"}
     # Triggers that keep the dashboard's summaries (autogenerate does not see them); idempotent.
-    summary.create_triggers(op.get_bind())
+    summary_triggers.create_triggers(op.get_bind())
 
 
 def downgrade() -> None:

@@ -17,7 +17,7 @@ from sqlmodel import Session, SQLModel
 
 from volunteer_app import create_app
 from volunteer_app.db import make_engine
-from volunteer_app.i18n import TRANSLATIONS
+from volunteer_app.i18n import TRANSLATIONS, compile_catalogs
 from volunteer_app.schema import ensure_reference_data
 from volunteer_app.scratch import scratch_database
 
@@ -39,18 +39,12 @@ def require(condition_reason: str | None) -> None:
     pytest.skip(condition_reason)
 
 
-def pytest_sessionstart(session):
-    """Compile the message catalogs, so a test never runs on stale translations."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+# The catalogs compiled once for the whole run (every app compiles what is missing or stale, as in production).
+COMPILED_TRANSLATIONS = Path(__file__).resolve().parent.parent / ".pytest_cache" / "compiled-translations"
 
-    for po_path in TRANSLATIONS.glob("*/*/LC_MESSAGES/messages.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if not mo_path.exists() or mo_path.stat().st_mtime < po_path.stat().st_mtime:
-            with po_path.open("rb") as fh:
-                catalog = read_po(fh)
-            with mo_path.open("wb") as fh:
-                write_mo(fh, catalog)
+
+def pytest_sessionstart(session):
+    compile_catalogs(TRANSLATIONS, COMPILED_TRANSLATIONS)
 
 
 # --- databases ----------------------------------------------------------------------------
@@ -124,7 +118,16 @@ def app_config(database_url, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
         "DB_POOL_SIZE": 5,
+        "COMPILED_TRANSLATIONS": str(COMPILED_TRANSLATIONS),
     }
+
+
+@pytest.fixture
+def limited_config(app_config):
+    """app_config with the rate limits on (counted in memory); ask for it before `app` or `client`."""
+    app_config["RATELIMIT_ENABLED"] = True
+    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
+    return app_config
 
 
 @pytest.fixture
@@ -133,6 +136,23 @@ def app(app_config, tmp_path, monkeypatch):
     app = create_app(app_config)
     yield app
     app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def make_app(app_config, tmp_path, monkeypatch):
+    """Build further apps with settings changed from app_config: make_app(WTF_CSRF_ENABLED=True) (disposed at
+    the end; they share an instance folder of their own)."""
+    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "made-instance"))
+    built = []
+
+    def _make(**overrides):
+        application = create_app({**app_config, **overrides})
+        built.append(application)
+        return application
+
+    yield _make
+    for application in built:
+        application.extensions["db_engine"].dispose()
 
 
 @pytest.fixture

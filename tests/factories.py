@@ -8,7 +8,6 @@ import itertools
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash

@@ -120,13 +120,6 @@ def test_logged_in_people_are_sent_home(client, auth, world):
     assert client.get("/register").status_code == 302
 
 
-@pytest.fixture
-def limited_config(app_config):
-    app_config["RATELIMIT_ENABLED"] = True
-    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
-    return app_config
-
-
 def test_registration_is_rate_limited_with_a_translated_page(limited_config, client, world):
     """Per number (and address): other numbers from the same address go on (tests/test_security_ratelimits.py)."""
     answers = [client.post("/register", data=form(world, phone="13912340000", name="")).status_code
@@ -137,16 +130,9 @@ def test_registration_is_rate_limited_with_a_translated_page(limited_config, cli
     assert client.post("/register", data=form(world)).status_code != 429
 
 
-def test_csrf_is_required(app_config, world):
-    app_config["WTF_CSRF_ENABLED"] = True
-    from volunteer_app import create_app
-
-    app = create_app(app_config)
-    try:
-        response = app.test_client().post("/register", data=form(world))
-        assert response.status_code == 400
-    finally:
-        app.extensions["db_engine"].dispose()
+def test_csrf_is_required(make_app, world):
+    response = make_app(WTF_CSRF_ENABLED=True).test_client().post("/register", data=form(world))
+    assert response.status_code == 400
 
 
 def test_account_created_by_factories_can_still_log_in(client, auth, world):

@@ -192,13 +192,6 @@ def test_phone_numbers_typed_into_the_search_are_logged_masked(client, auth, wor
     assert "13800000003" not in event.data and "138****0003" in event.data
 
 
-@pytest.fixture
-def limited_config(app_config):
-    app_config["RATELIMIT_ENABLED"] = True
-    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
-    return app_config
-
-
 def test_using_reset_links_is_rate_limited(limited_config, client, world, session):
     token = service.issue_password_reset(session=session, volunteer=world.member_a, issued_by_id=world.leader_a.id)
     session.commit()

@@ -367,12 +367,6 @@ def test_leader_home_links_to_the_team_activities_and_the_open_one(client, auth,
     assert 'id="open-now"' in page and f"/activities/{activity.id}" in page
 
 
-@pytest.fixture
-def limited_config(app_config):
-    app_config["RATELIMIT_ENABLED"] = True
-    return app_config
-
-
 def test_too_many_attempts_is_refused_and_counted(limited_config, client, auth, session, world):
     activity = factories.make_activity(session, world.team_a, status="open")
     session.commit()

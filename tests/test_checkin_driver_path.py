@@ -190,12 +190,6 @@ def test_a_deleted_account_cannot_check_in(client, auth, session, world):
     assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
-@pytest.fixture
-def limited_config(app_config):
-    app_config["RATELIMIT_ENABLED"] = True
-    return app_config
-
-
 def test_repeats_count_as_attempts_but_a_new_check_in_always_goes_through(limited_config, client, auth, session,
                                                                              world):
     first, second = (factories.make_activity(session, world.team_a, status="open") for _ in range(2))

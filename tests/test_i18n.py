@@ -7,16 +7,19 @@ run time, so a message may be translated in any of them).
 from __future__ import annotations
 
 import re
+import shutil
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
-from babel.messages.pofile import read_po
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po, write_po
 
-from volunteer_app import ROOT
-from volunteer_app.i18n import TRANSLATIONS
+from volunteer_app import ROOT, create_app
+from volunteer_app.i18n import CATALOG, TRANSLATIONS, compile_catalogs
 
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
 SOURCE_DIRS = ("volunteer_app", "templates")
@@ -163,3 +166,65 @@ def test_english_pages_show_no_chinese_except_the_language_switch(client, path):
 
 def test_the_visible_text_check_can_fail():
     assert CJK.findall(visible_text('<p>Log in <b>登录</b></p><a lang="zh-CN">中文</a>')) == ["登", "录"]
+
+
+# --- the catalogs compile themselves: a deployment that never ran a build step still speaks Chinese ----------
+
+
+def fresh_app(tmp_path, monkeypatch, compiled):
+    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
+    return create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "k",
+                       "COMPILED_TRANSLATIONS": str(compiled)})
+
+
+def test_an_app_without_compiled_catalogs_compiles_them_and_serves_chinese(tmp_path, monkeypatch):
+    compiled = tmp_path / "compiled"
+    assert not compiled.exists()
+    html = fresh_app(tmp_path, monkeypatch, compiled).test_client().get("/login").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in html
+    assert "<h1>登录</h1>" in html and "<h1>Log in</h1>" not in html
+    assert {p.parent.parent.parent.name for p in compiled.glob(f"*/*/{CATALOG}.mo")} == \
+        {p.parent.parent.parent.name for p in TRANSLATIONS.glob(f"*/*/{CATALOG}.po")}
+
+
+def test_the_default_compiles_into_the_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'app.db'}", "SECRET_KEY": "k"})
+    assert "<h1>登录</h1>" in app.test_client().get("/login").get_data(as_text=True)
+    assert list((tmp_path / "instance" / "translations").glob(f"*/*/{CATALOG}.mo"))
+
+
+def test_an_unwritable_compiled_folder_falls_back_to_a_cache_of_the_app(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    app = fresh_app(tmp_path, monkeypatch, tmp_path / "a-file" / "compiled")
+    assert "<h1>登录</h1>" in app.test_client().get("/login").get_data(as_text=True)
+
+
+def test_a_changed_catalog_is_compiled_again_and_an_unchanged_one_is_not(tmp_path):
+    source, compiled = tmp_path / "source", tmp_path / "compiled"
+    shutil.copytree(TRANSLATIONS, source, ignore=shutil.ignore_patterns("*.mo"))
+    compile_catalogs(source, compiled)
+    po = next(source.glob(f"core/*/{CATALOG}.po"))
+    mo = compiled / po.relative_to(source).with_suffix(".mo")
+    other = next(p for p in compiled.glob(f"*/*/{CATALOG}.mo") if p != mo)
+    before = other.stat().st_ino
+    with po.open("rb") as fh:
+        catalog = read_po(fh)
+    msgid = next(m.id for m in catalog if m.id and isinstance(m.id, str))
+    catalog[msgid].string = "改过的译文"
+    with po.open("wb") as fh:
+        write_po(fh, catalog)
+    compile_catalogs(source, compiled)
+    with mo.open("rb") as fh:
+        assert read_mo(fh)[msgid].string == "改过的译文"
+    assert other.stat().st_ino == before  # left alone
+
+
+def test_workers_starting_together_each_read_whole_catalogs(tmp_path):
+    compiled = tmp_path / "compiled"
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        list(pool.map(lambda _: compile_catalogs(TRANSLATIONS, compiled), range(6)))
+    for mo in compiled.glob(f"*/*/{CATALOG}.mo"):
+        with mo.open("rb") as fh:
+            assert len(read_mo(fh)) > 1, mo
+    assert not list(compiled.rglob(".messages-*"))  # no temporary file left behind

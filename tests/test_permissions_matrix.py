@@ -336,13 +336,8 @@ def test_the_matrix_check_can_fail():
 
 
 @pytest.fixture
-def csrf_app(app_config, tmp_path, monkeypatch):
-    from volunteer_app import create_app
-
-    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "csrf-instance"))
-    application = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    yield application
-    application.extensions["db_engine"].dispose()
+def csrf_app(make_app):
+    return make_app(WTF_CSRF_ENABLED=True)
 
 
 def test_every_post_without_a_csrf_token_is_refused(csrf_app, session, scene):

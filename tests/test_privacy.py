@@ -127,20 +127,13 @@ def test_odd_export_requests(client, auth, world):
     assert client.get("/privacy/export/json").status_code == 405  # a download is written to the audit log: POST only
 
 
-def test_an_export_without_csrf_token_is_refused(app_config, tmp_path, monkeypatch, world):
-    from volunteer_app import create_app
-
-    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "csrf-instance"))
-    app = create_app({**app_config, "WTF_CSRF_ENABLED": True})
-    try:
-        client = app.test_client()
-        with client.session_transaction() as http_session:
-            http_session["_user_id"] = f"{world.member_a.id}:1"
-            http_session["_fresh"] = True
-        assert client.get("/privacy").status_code == 200
-        assert export(client, "json").status_code == 400
-    finally:
-        app.extensions["db_engine"].dispose()
+def test_an_export_without_csrf_token_is_refused(make_app, world):
+    client = make_app(WTF_CSRF_ENABLED=True).test_client()
+    with client.session_transaction() as http_session:
+        http_session["_user_id"] = f"{world.member_a.id}:1"
+        http_session["_fresh"] = True
+    assert client.get("/privacy").status_code == 200
+    assert export(client, "json").status_code == 400
 
 
 # --- deletion -----------------------------------------------------------------------------

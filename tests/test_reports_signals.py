@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from volunteer_app.models import Photo, Volunteer
-from volunteer_app.reports import signals
+from volunteer_app.reports import detectors
 from volunteer_app.reports.filters import ReportFilter
 from volunteer_app.workdays import recording_deadline
 
@@ -49,7 +49,7 @@ def test_overlap_finds_one_volunteer_in_two_places(session, world, year):
     attend(session, early, world.member_b, checked_in_at=at("2026-03-08", 9))
     attend(session, late, world.member_b, checked_in_at=at("2026-03-08", 11))
     session.commit()
-    found = signals.overlapping_attendances(session=session, f=year)
+    found = detectors.overlapping_attendances(session=session, f=year)
     assert len(found) == 1
     assert set(found[0].activity_ids) == {first.id, second.id}
     assert found[0].volunteer_name == world.member_a.name
@@ -62,7 +62,7 @@ def test_overlap_ignores_voided_records(session, world, year):
     wrong = attend(session, second, world.member_a)
     wrong.voided_at = at("2026-03-08")
     session.commit()
-    assert signals.overlapping_attendances(session=session, f=year) == []
+    assert detectors.overlapping_attendances(session=session, f=year) == []
 
 
 def test_device_burst_finds_many_people_from_one_device(session, world, year):
@@ -79,7 +79,7 @@ def test_device_burst_finds_many_people_from_one_device(session, world, year):
     for minute, person in enumerate(people[:2]):
         attend(session, pair, person, created_at=at("2026-05-11", 9) + timedelta(minutes=minute), device="dev-pair")
     session.commit()
-    found = signals.device_bursts(session=session, f=year)
+    found = detectors.device_bursts(session=session, f=year)
     assert len(found) == 1
     assert found[0].activity_ids == [activity.id] and found[0].figures["volunteers"] == 3
 
@@ -89,7 +89,7 @@ def test_overlong_finds_minutes_beyond_the_activity(session, world, year):
     attend(session, activity, world.member_a, minutes=150)
     attend(session, activity, world.leader_a, minutes=120)  # clean: exactly the whole activity
     session.commit()
-    found = signals.overlong_minutes(session=session, f=year)
+    found = detectors.overlong_minutes(session=session, f=year)
     assert [(f.volunteer_name, f.figures["credited"], f.figures["length"]) for f in found] == [
         (world.member_a.name, 150, 120)]
 
@@ -105,7 +105,7 @@ def test_late_entry_follows_the_working_day_calendar(session, world, year):
     attend(session, planted, world.leader_a, created_at=on_deadline)
     attend(session, clean, world.member_b, created_at=on_deadline)
     session.commit()
-    found = signals.late_entries(session=session, f=year)
+    found = detectors.late_entries(session=session, f=year)
     assert [(f.activity_ids, f.figures["records"]) for f in found] == [([planted.id], 1)]
 
 
@@ -115,7 +115,7 @@ def test_retro_without_photos(session, world, year):
     closed(session, world.team_b, "2026-04-06")  # clean: run live, no photo needed
     session.add(Photo(activity_id=with_photo.id, width=1, height=1, size_bytes=1, image=b"x", thumbnail=b"x"))
     session.commit()
-    found = signals.retro_without_photos(session=session, f=year)
+    found = detectors.retro_without_photos(session=session, f=year)
     assert [f.activity_ids for f in found] == [[bare.id]]
 
 
@@ -145,7 +145,7 @@ def test_repeated_roster_week_after_week(session, world, year):
         for person in crew[1:]:
             attend(session, activity, person)
     session.commit()
-    found = signals.repeated_rosters(session=session, f=year)
+    found = detectors.repeated_rosters(session=session, f=year)
     assert len(found) == 1
     assert sorted(found[0].activity_ids) == sorted(planted)
     assert found[0].figures == {"weeks": 3, "size": 4}
@@ -155,6 +155,6 @@ def test_signals_respect_the_area(session, world, year):
     """A district office does not see another district's signals."""
     bare = closed(session, world.team_a, "2026-04-04", is_retro=True)
     session.commit()
-    assert signals.retro_without_photos(session=session, f=year)[0].activity_ids == [bare.id]
+    assert detectors.retro_without_photos(session=session, f=year)[0].activity_ids == [bare.id]
     district2 = ReportFilter(start=year.start, end=year.end, zone=ZONE, scope=world.district2, unit=None)
-    assert signals.retro_without_photos(session=session, f=district2) == []
+    assert detectors.retro_without_photos(session=session, f=district2) == []

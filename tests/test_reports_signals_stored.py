@@ -182,13 +182,6 @@ def test_a_refresh_looks_at_every_counted_activity_of_the_city(session, world, p
     assert {row["activity_id"] for row in computed.rows} == {planted["bare_a"], planted["long_a"], planted["bare_b"]}
 
 
-@pytest.fixture
-def limited_config(app_config):
-    app_config["RATELIMIT_ENABLED"] = True
-    app_config["RATELIMIT_STORAGE_URI"] = "memory://"
-    return app_config
-
-
 def test_the_refresh_is_rate_limited_with_a_translated_message(limited_config, client, auth, world, planted):
     auth.login(world.office.phone)
     codes = [client.post(REFRESH, query_string=YEAR).status_code for _ in range(3)]

@@ -16,8 +16,9 @@ from volunteer_app.activities import service as activities
 from volunteer_app.checkin import service as checkin
 from volunteer_app.db import make_engine
 from volunteer_app.models import LIVE_METHODS, Activity, ActiveMonths, Attendance, Unit, utcnow
-from volunteer_app.reports import queries, summary
-from volunteer_app.reports.filters import ReportFilter
+from volunteer_app import summary_triggers as summary
+from volunteer_app.reports import people
+from volunteer_app.reports.filters import ReportFilter, activity_conditions
 from volunteer_app.teams.roster_import.apply import validate_and_write
 from volunteer_app.teams.roster_import.parse import read_table
 
@@ -214,11 +215,11 @@ def test_volunteers_from_the_summary_equal_the_distinct_count(session, world):
             for theme in (None, "civilized_traffic", "sanitation"):
                 f = report_filter(session, start, end, unit=unit, theme=theme)
                 for with_theme in (True, False):
-                    truth = queries.distinct_volunteers(
-                        session=session, conditions=queries.activity_conditions(f, with_theme=with_theme))
-                    assert queries.filtered_volunteers(session=session, f=f, with_theme=with_theme) == truth, \
+                    truth = people.distinct_volunteers(
+                        session=session, conditions=activity_conditions(f, with_theme=with_theme))
+                    assert people.filtered_volunteers(session=session, f=f, with_theme=with_theme) == truth, \
                         (start, end, unit and unit.name, theme, with_theme)
                     checked += 1
     assert checked == len(ranges) * len(units) * 3 * 2
     whole = report_filter(session, date(2026, 3, 1), date(2026, 4, 30))
-    assert queries.filtered_volunteers(session=session, f=whole) == reports_data.EXPECTED["volunteers"]
+    assert people.filtered_volunteers(session=session, f=whole) == reports_data.EXPECTED["volunteers"]

@@ -11,22 +11,6 @@ from volunteer_app.security import CSP
 from . import factories
 
 
-@pytest.fixture
-def make_app(app_config, tmp_path, monkeypatch):
-    """Build an app with settings changed from the test defaults (disposed at the end)."""
-    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
-    built = []
-
-    def _make(**overrides):
-        application = create_app({**app_config, **overrides})
-        built.append(application)
-        return application
-
-    yield _make
-    for application in built:
-        application.extensions["db_engine"].dispose()
-
-
 def add_test_routes(app):
     """Routes that fail on purpose, added before the first request."""
 

@@ -14,7 +14,6 @@ from typing import Callable
 
 import pytest
 
-from volunteer_app import create_app
 from volunteer_app.extensions import limiter
 
 from . import factories
@@ -92,9 +91,8 @@ def context(session, world):
 
 
 @pytest.fixture
-def limited_app(app_config, tmp_path, monkeypatch):
+def limited_app(make_app):
     """Build apps with limits on and the given storage; Redis keys of this test are removed afterwards."""
-    monkeypatch.setenv("VOLUNTEER_APP_INSTANCE", str(tmp_path / "instance"))
     built, prefixes = [], []
 
     def _make(storage: str = "memory://", prefix: str | None = None):
@@ -106,15 +104,12 @@ def limited_app(app_config, tmp_path, monkeypatch):
         # Likewise a storage found dead (the Redis outage test) stays dead, with counts in the fallback memory,
         # until a backed-off recheck revives it in the middle of a later test and its counts start again.
         limiter._storage_dead = False
-        application = create_app({**app_config, "RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": storage,
-                                  "RATELIMIT_KEY_PREFIX": prefix})
+        application = make_app(RATELIMIT_ENABLED=True, RATELIMIT_STORAGE_URI=storage, RATELIMIT_KEY_PREFIX=prefix)
         built.append(application)
         return application
 
     yield _make
     limiter._storage_dead = False  # nor for the tests of other files that come after this one
-    for application in built:
-        application.extensions["db_engine"].dispose()
     if any(a.config["RATELIMIT_STORAGE_URI"].startswith("redis") for a in built):
         import redis
 

@@ -22,7 +22,7 @@ from volunteer_app.seed import (
     SCALES,
     VOLUNTEER_PHONE,
 )
-from volunteer_app.reports import summary
+from volunteer_app import summary_triggers as summary
 from volunteer_app.workdays import past_recording_deadline
 
 from .test_reports_summary import assert_summaries_true

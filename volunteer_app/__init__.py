@@ -47,7 +47,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .privacy.views import bp as privacy_bp
-    from .reports.views import bp as reports_bp
+    from .reports import bp as reports_bp
     from .teams import bp as teams_bp
     from .teams import views as teams_views  # noqa: F401  (routes on teams_bp)
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)

@@ -36,6 +36,7 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
     LANGUAGES = ("zh_CN", "en")
     DISPLAY_TIMEZONE = "Asia/Shanghai"
+    COMPILED_TRANSLATIONS: str | None = None  # None: <instance>/translations, compiled at start (i18n.py)
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; a phone page may stay open for hours
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

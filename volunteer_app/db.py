@@ -1,15 +1,9 @@
-"""Database layer: one engine per app, one Session per request.
+"""Database layer: one engine per app, one Session per request (the request commits, services only flush).
 
-SQLite is run the way a multi-writer web app needs it: WAL, foreign keys, a busy timeout,
-and write transactions that begin IMMEDIATE, so that two writers queue up instead of one
-failing with "database is locked" when it upgrades a read lock. Requests with a safe
-method (GET, HEAD, OPTIONS) never write and begin DEFERRED, so reads never wait for writers.
-The same code runs unchanged on PostgreSQL (postgresql+psycopg://...).
-
-"Read first, write late": a POST view marked @reads_first does its reads in a deferred
-transaction (no lock held) and its writes inside `with write_transaction():`, which ends the
-read transaction, waits for its turn (SQLite), begins IMMEDIATE and commits at the end. On a
-hot path this keeps SQLite's single write lock for the few statements that need it.
+SQLite runs as a multi-writer web app needs: WAL, foreign keys, a busy timeout, POSTs begin IMMEDIATE (writers
+queue instead of failing), safe methods begin DEFERRED. A POST marked @reads_first reads without a lock and
+writes in `with write_transaction():`. `DirectStatement` runs a Core statement on a pooled driver connection
+without a Session (the self-scan check-in). The same code runs on PostgreSQL (postgresql+psycopg://...).
 """
 from __future__ import annotations
 

@@ -1,12 +1,15 @@
 """Language and display helpers: Simplified Chinese by default, English on request.
 
-English is the source language of every message; the zh_CN catalogs translate all of them
-(a test extracts every message and fails on a missing translation). There is one catalog
-per domain (volunteer_app/translations/<domain>/), merged at run time, so that domains
-can change their messages independently.
+English is the source language; one zh_CN catalog per domain (translations/<domain>/), merged at run time.
+The app compiles them itself at start (`compile_catalogs`, into the instance folder), so no install step
+can forget it.
 """
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,13 +21,23 @@ from .extensions import babel
 
 LANG_COOKIE = "lang"
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+CATALOG = "LC_MESSAGES/messages"
 
 bp = Blueprint("i18n", __name__)
+log = logging.getLogger(__name__)
 
 
 def init_app(app: Flask) -> None:
-    """Bind Flask-Babel, the language switch and the display filters."""
-    dirs = sorted(str(p) for p in TRANSLATIONS.iterdir() if p.is_dir()) if TRANSLATIONS.exists() else []
+    """Compile the catalogs if needed, then bind Flask-Babel, the language switch and the display filters."""
+    compiled = Path(app.config.get("COMPILED_TRANSLATIONS") or Path(app.instance_path) / "translations")
+    try:
+        compile_catalogs(TRANSLATIONS, compiled)
+    except OSError as exc:  # an instance folder we may not write: a cache folder of our own instead
+        fallback = Path(tempfile.gettempdir()) / (
+            f"volunteer-app-{os.getuid()}-{hashlib.sha256(str(TRANSLATIONS).encode()).hexdigest()[:12]}")
+        log.warning("cannot write compiled translations to %s (%s); using %s", compiled, exc, fallback)
+        compiled = compile_catalogs(TRANSLATIONS, fallback)
+    dirs = sorted(str(p) for p in compiled.iterdir() if p.is_dir())
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(dirs)
     babel.init_app(app, locale_selector=select_locale)
     app.register_blueprint(bp)
@@ -32,6 +45,34 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["hours"] = minutes_to_hours
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["theme_name"] = theme_name
+
+
+def compile_catalogs(source: Path, target: Path) -> Path:
+    """Compile every source/<domain>/<locale>/LC_MESSAGES/messages.po whose .mo under target is missing or
+    was made from another version of it (the .mo carries the .po's mtime). Each .mo is written to a temporary
+    file and renamed into place, so workers starting together never read half a catalog. Returns target."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    target.mkdir(parents=True, exist_ok=True)
+    for po_path in sorted(source.glob(f"*/*/{CATALOG}.po")):
+        mo_path = target / po_path.relative_to(source).with_suffix(".mo")
+        po_mtime = po_path.stat().st_mtime_ns
+        if mo_path.exists() and mo_path.stat().st_mtime_ns == po_mtime:
+            continue
+        mo_path.parent.mkdir(parents=True, exist_ok=True)
+        with po_path.open("rb") as fh:
+            catalog = read_po(fh)
+        fd, temporary = tempfile.mkstemp(dir=mo_path.parent, prefix=".messages-", suffix=".mo")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                write_mo(fh, catalog)
+            os.utime(temporary, ns=(po_mtime, po_mtime))
+            os.replace(temporary, mo_path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    return target
 
 
 def select_locale() -> str:

@@ -4,8 +4,8 @@ Conventions:
 - Every datetime is timezone-aware UTC (`utcnow()`), stored as TIMESTAMPTZ on PostgreSQL and as UTC
   text on SQLite (SQLModel's UTCDateTime); the UI converts to Asia/Shanghai for display.
 - Status and kind columns are short strings validated by the services, listed here as constants.
-- Counts that the office dashboard reads often are denormalised onto Activity and kept equal
-  to the sum of its attendances by the check-in service (tested as an invariant).
+- Activity.attendee_count and total_minutes are its closed tally (set when it closes, kept by
+  corrections); live_count and the active_months summary are kept by summary_triggers.py.
 """
 from __future__ import annotations
 
@@ -23,6 +23,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlmodel import Field, SQLModel
+
+from .summary_triggers import register as register_summary_triggers
 
 
 def utcnow() -> datetime:
@@ -187,7 +189,7 @@ class Activity(SQLModel, table=True):
     attendee_count: int = Field(default=0)
     total_minutes: int = Field(default=0)
     # Of those, recorded live (self scan, leader scan): counted at close and kept while closed, by database
-    # triggers (reports/summary.py); not kept while the activity is open.
+    # triggers (summary_triggers.py); not kept while the activity is open.
     live_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
 
@@ -230,7 +232,7 @@ class ActiveMonths(SQLModel, table=True):
     60 months and `months` has bit m set when the volunteer attended in month era * 60 + m (months
     counted from year 0, Asia/Shanghai). 人数 of a month-aligned range is then a count of these rows
     instead of a distinct count over every attendance. Kept equal to the attendances by database
-    triggers (reports/summary.py); the seed builds it in one statement.
+    triggers (summary_triggers.py); the seed builds it in one statement.
     """
 
     __tablename__ = "active_months"
@@ -383,6 +385,4 @@ THEMES = (
     ("culture", "文化服务", "Cultural service"),
 )
 
-from .reports import summary as _summary  # noqa: E402  (its triggers are created with the tables)
-
-_summary.register(SQLModel.metadata)
+register_summary_triggers(SQLModel.metadata)  # created with the tables (create_all), as the migrations do

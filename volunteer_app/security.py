@@ -1,13 +1,7 @@
 """HTTP hardening: security headers, the proxy in front, trusted hosts, cross-site posts, bounded requests.
 
-The Content-Security-Policy allows no inline script or style: htmx, Chart.js and the app's own
-script are served from static/, and templates carry no inline handlers (a test scans every page).
-
-Deployment settings (all from the environment, see config.py):
-- TRUSTED_PROXIES=1 behind one reverse proxy: the client address is the last X-Forwarded-For hop,
-  the one the proxy itself appended, so a forged header cannot pick the address a rate limit counts.
-- TRUSTED_HOSTS=a.example,b.example: any other Host header gets 400.
-- SESSION_COOKIE_SECURE=true behind HTTPS: session and remember-me cookies are sent over HTTPS only.
+The Content-Security-Policy allows no inline script or style (a test scans every page). TRUSTED_PROXIES,
+TRUSTED_HOSTS and SESSION_COOKIE_SECURE come from the environment (config.py, README's configuration table).
 """
 from __future__ import annotations
 

@@ -20,18 +20,6 @@ Hashed tokens: `new_hashed_token()` gives a random token to show once and the SH
 
 Coming kinds take a new purpose (certificate verification: `sign(secret_key, "certificate", body)`)
 or a hashed token (API keys), never a scheme of their own.
-
-    rotating_token(*, secret_key, activity_id, activity_secret, at=None) -> str
-    poster_token(*, secret_key, activity_id, activity_secret) -> str
-    parse_activity_token(token) -> ActivityToken            # raises TokenError("bad_token")
-    verify_activity_token(parsed, *, secret_key, activity_secret, scanned_at, starts_at, ends_at) -> None
-        # raises TokenError("bad_token" | "token_expired" | "token_future" | "not_started" | "ended")
-    personal_token(*, secret_key, volunteer_id, session_version) -> str
-    read_personal_token(token, *, secret_key) -> tuple[int, int]   # (volunteer_id, session_version)
-    invite_token(*, secret_key, team_id, nonce) -> str
-    read_invite_token(token, *, secret_key) -> tuple[int, str]     # (team_id, nonce); TokenError("bad_token")
-    new_hashed_token() -> tuple[str, str]                           # (token, its SHA-256 hex)
-    token_hash(token) -> str
 """
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from typing import Sequence, Union
 from alembic import op
 import sqlalchemy as sa
 import sqlmodel
-from volunteer_app.reports import summary
+from volunteer_app import summary_triggers
 
 
 revision: str = '0001'
@@ -311,7 +311,7 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     # Triggers that keep the dashboard's summaries (autogenerate does not see them); idempotent.
-    summary.create_triggers(op.get_bind())
+    summary_triggers.create_triggers(op.get_bind())
 
 
 def downgrade() -> None:

@@ -1,7 +1,6 @@
 """Two phones in Chromium: a leader runs an activity, a volunteer scans the QR from the leader's screen."""
 from __future__ import annotations
 
-import io
 import os
 import re
 from datetime import timedelta
@@ -17,23 +16,12 @@ from volunteer_app.models import Activity, Attendance, ScanRefusal, utcnow
 
 from tests import factories
 from tests.browser_fixtures import browser_login
+from tests.helpers import read_qr
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 SHOTS = Path(os.environ.get("SCREENSHOT_DIR", "/tmp/rv-screenshots"))
-
-
-def decode_qr(page) -> str:
-    """Read the QR code shown in #qr the way a phone camera would."""
-    import zxingcpp
-    from PIL import Image
-
-    page.locator("#qr").wait_for()
-    page.wait_for_function("document.getElementById('qr').complete && document.getElementById('qr').naturalWidth > 0")
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("#qr").screenshot())))
-    assert results, "no QR code found in #qr"
-    return results[0].text
 
 
 def office_attendances(page) -> int:
@@ -70,7 +58,7 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     leader.click("#open-activity")
     leader.locator("#qr").wait_for()
     shot(leader, "live")
-    url = decode_qr(leader)
+    url = read_qr(leader, "qr")
     assert re.match(rf"{re.escape(live_server)}/c/r[0-9a-z]+\.[0-9a-z]+\.[A-Za-z0-9_-]{{16}}$", url), url
 
     volunteer = new_phone()
@@ -96,7 +84,7 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     attendance.checked_in_at -= timedelta(minutes=90)
     session.commit()
 
-    url = decode_qr(leader)  # the code on the leader's screen right now
+    url = read_qr(leader, "qr")  # the code on the leader's screen right now
     volunteer.goto(url)
     assert volunteer.locator("#scan-button").inner_text().strip() == "签退"
     volunteer.click("#scan-button")

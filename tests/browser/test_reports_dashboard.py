@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.models import Activity, Theme
-from volunteer_app.reports.queries import COUNTED_STATUSES
+from volunteer_app.reports.filters import COUNTED_STATUSES
 
 from tests import reports_data
 from tests.browser_fixtures import browser_login

@@ -1,7 +1,6 @@
 """The office imports rosters in Chromium at 360×640: a file with one bad row writes nothing; a good file does."""
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 

@@ -1,7 +1,6 @@
 """Two phones in Chromium at 360×640: register → scan a team invite → leader approves → the team is on the home page."""
 from __future__ import annotations
 
-import io
 import os
 from pathlib import Path
 
@@ -11,6 +10,7 @@ from sqlmodel import select
 from volunteer_app.models import Membership, Volunteer
 
 from tests.browser_fixtures import browser_login, wait_for_htmx
+from tests.helpers import read_qr
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -23,18 +23,6 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"teams-{name}.png"), full_page=True)
 
 
-def decode_invite(page) -> str:
-    """Read the invite QR the way a phone camera would."""
-    import zxingcpp
-    from PIL import Image
-
-    page.locator("#invite-qr").wait_for()
-    page.wait_for_function("document.getElementById('invite-qr').complete")
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(page.locator("#invite-qr").screenshot())))
-    assert results, "no QR code found in #invite-qr"
-    return results[0].text
-
-
 def no_horizontal_scroll(page) -> bool:
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
@@ -45,7 +33,7 @@ def test_register_scan_invite_leader_approves_home_shows_team(world, session, ne
     leader.goto(f"/teams/{world.team_a.id}/invite")
     shot(leader, "invite")
     assert no_horizontal_scroll(leader)
-    url = decode_invite(leader)
+    url = read_qr(leader, "invite-qr")
     assert url.startswith(live_server + "/join/")
     assert leader.locator("#invite-url").input_value() == url
 

@@ -12,8 +12,8 @@ from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Volunteer
-from ..teams.rules import active_leader
 from ..qr import cached_qr_png
+from ..teams.rules import active_leader
 from . import bp, participation, scan_key, service
 
 

@@ -20,8 +20,8 @@ from sqlmodel import Session, select
 
 from ..accounts.phone import mask_phone
 from ..models import Activity, Attendance, Team, Theme, Unit, Volunteer
-from .filters import ReportFilter
-from .queries import Headline, Tally, activity_conditions
+from .filters import ReportFilter, activity_conditions
+from .queries import Headline, Tally
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000

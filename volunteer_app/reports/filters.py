@@ -1,4 +1,5 @@
-"""The dashboard's filters: parsed from the query string, checked against what the office account may see.
+"""The dashboard's filters: parsed from the query string, checked against what the office account may see,
+and turned into WHERE clauses on the counted activities (`activity_conditions`).
 
 Every dashboard, drill-down and export route takes the same parameters, so one parser answers
 for all of them: `from` and `to` (YYYY-MM-DD, local dates in Asia/Shanghai, both included),
@@ -16,13 +17,14 @@ from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
 
 from ..errors import DomainError
-from ..models import Team, Theme, Unit, Volunteer
+from ..models import Activity, Team, Theme, Unit, Volunteer
 
 PARAMS = ("from", "to", "unit", "theme", "team")
 _UNUSABLE = {"from": "bad_date", "to": "bad_date", "unit": "unknown_unit", "theme": "unknown_theme",
              "team": "unknown_team"}
 MAX_RANGE_DAYS = 3 * 366  # a longer range is almost surely a typo, and an expensive one
 EARLIEST = date(2000, 1, 1)
+COUNTED_STATUSES = ("closed",)  # a closed activity's tally is final
 
 
 class FilterError(DomainError):
@@ -152,3 +154,39 @@ def _find_team(session: Session, raw: str, area: Unit | None) -> Team:
     if unit is None or not in_subtree(unit, area):
         raise FilterError("unknown_team")
     return team
+
+
+def activity_conditions(f: ReportFilter, *, with_theme: bool = True, activity=Activity) -> list:
+    """WHERE clauses on Activity (or an alias of it) for a filter: counted, in the range, area, theme, team."""
+    conditions = [
+        activity.status.in_(COUNTED_STATUSES),
+        activity.starts_at >= f.start_utc,
+        activity.starts_at < f.end_utc,
+    ]
+    if f.area is not None:
+        conditions.append(activity.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
+    if f.theme is not None and with_theme:
+        conditions.append(activity.theme_id == f.theme.id)
+    if f.team is not None:
+        conditions.append(activity.team_id == f.team.id)
+    return conditions
+
+
+def local_months(f: ReportFilter) -> list[tuple[str, date, date]]:
+    """('YYYY-MM', first day, last day) of each local month of the range, clipped to the range."""
+    months = []
+    for month in month_numbers(f):
+        first, last = month_days(month)
+        months.append((f"{first.year:04d}-{first.month:02d}", max(first, f.start), min(last, f.end)))
+    return months
+
+
+def month_numbers(f: ReportFilter) -> range:
+    """The range's months as year * 12 + month - 1."""
+    return range(f.start.year * 12 + f.start.month - 1, f.end.year * 12 + f.end.month)
+
+
+def month_days(month: int) -> tuple[date, date]:
+    """First and last day of month number year * 12 + month - 1."""
+    following = month + 1
+    return date(month // 12, month % 12 + 1, 1), date(following // 12, following % 12 + 1, 1) - timedelta(days=1)

@@ -1,29 +1,24 @@
 """Tallies for the office: 场次 (activities), 人次 (attendances), 人数 (distinct volunteers), 时长 (hours).
 
-Counted activities are closed ones: their attendee_count and total_minutes are final and
-equal the sum of their (non-voided) attendances, so the tallies read 40k activity rows instead
-of a million attendance rows, in two passes: one GROUP BY (team, unit) that gives the
-headline sums, the unit and team breakdowns, and one GROUP BY theme per local month. The share recorded live
-reads the activity's live_count (kept by triggers, reports/summary.py). The distinct volunteers
-(人数 and active volunteers) are counted from the active_months summary for the city, a theme, a
-district over whole local months (a range whose partial months hold no other counted
-activity is as good as whole months; other partial months add their attendances exactly); any
-other filter counts attendances, reached from the filtered activities through the
-(activity_id, ...) index, which is cheap for the small sets such filters select.
+Counted activities are closed ones: their attendee_count and total_minutes are final and equal the sum of
+their (non-voided) attendances, so the tallies read 40k activity rows instead of a million attendances, in
+two passes: one GROUP BY (team, unit) for the headline sums and the unit and team breakdowns, one GROUP BY
+theme per local month. The live share reads activity.live_count (kept by summary_triggers.py); 人数 comes
+from people.py. Results are remembered (cache.py) while `data_version` is unchanged.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
-from sqlalchemy import BigInteger, and_, func, literal, or_, union, union_all
+from sqlalchemy import func, literal, union_all
 from sqlmodel import Session, select
 
-from ..models import Activity, ActiveMonths, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
-from . import cache, summary
-from .filters import ReportFilter
+from ..models import Activity, Attendance, AuditEvent, Membership, Team, Theme, Unit, Volunteer
+from . import cache
+from .filters import COUNTED_STATUSES, ReportFilter, activity_conditions, local_months
+from .people import filtered_volunteers, registered_volunteers
 
-COUNTED_STATUSES = ("closed",)
 RANKED_TEAMS = 10
 
 
@@ -86,11 +81,11 @@ def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
     """The dashboard's figures, reused from the cache while the underlying records are unchanged.
 
     The per-team sums are read first: they are needed on a miss, and the data version is derived from
-    them (the same value cache.data_version would query), so a miss costs no separate version query.
+    them (the same value data_version would query), so a miss costs no separate version query.
     """
     teams = team_groups(session=session, f=f)
-    version = cache.data_version(session=session, f=f, sums=version_sums(teams))
-    return cache.remember("dashboard", cache.filter_key(f) + (language,), version,
+    version = data_version(session=session, f=f, sums=version_sums(teams))
+    return cache.remember("dashboard", filter_key(f) + (language,), version,
                           lambda: _compute_dashboard(session=session, f=f, language=language, version=version,
                                                      team_rows=teams))
 
@@ -102,7 +97,7 @@ def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, vers
     teams = team_tallies(session=session, f=f, methods=methods, groups=groups)
     top, bottom = split_ranking(teams)
     live, recorded = live_share_total(methods)
-    head = cache.remember("headline", cache.filter_key(f), version,
+    head = cache.remember("headline", filter_key(f), version,
                           lambda: headline(session=session, f=f, groups=groups))
     return Dashboard(
         head=head,
@@ -139,26 +134,10 @@ def city_totals(*, session: Session, start: datetime, end: datetime, area: Unit 
     return Totals(teams, volunteers, activities, int(attendances), int(minutes))
 
 
-def activity_conditions(f: ReportFilter, *, with_theme: bool = True, activity=Activity) -> list:
-    """WHERE clauses on Activity (or an alias of it) for a filter: counted, in the range, area, theme, team."""
-    conditions = [
-        activity.status.in_(COUNTED_STATUSES),
-        activity.starts_at >= f.start_utc,
-        activity.starts_at < f.end_utc,
-    ]
-    if f.area is not None:
-        conditions.append(activity.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
-    if f.theme is not None and with_theme:
-        conditions.append(activity.theme_id == f.theme.id)
-    if f.team is not None:
-        conditions.append(activity.team_id == f.team.id)
-    return conditions
-
-
 def cached_headline(*, session: Session, f: ReportFilter) -> Headline:
     """headline(), reused while the underlying records are unchanged (the drill-down pages show it too)."""
-    version = cache.data_version(session=session, f=f)
-    return cache.remember("headline", cache.filter_key(f), version, lambda: headline(session=session, f=f))
+    version = data_version(session=session, f=f)
+    return cache.remember("headline", filter_key(f), version, lambda: headline(session=session, f=f))
 
 
 def headline(*, session: Session, f: ReportFilter, groups: Groups | None = None) -> Headline:
@@ -187,7 +166,7 @@ def activity_groups(*, session: Session, f: ReportFilter, teams: list | None = N
     """Two passes over the covering index ix_activity_tally: by (team, unit) (team_groups), and by theme
     within each local month (one index range per month: small sorts, and no time-zone arithmetic per row)."""
     parts = []
-    for key, first, last in _months(f):
+    for key, first, last in local_months(f):
         parts.append(select(literal(key).label("month"), Activity.theme_id, func.count(Activity.id),
                             func.sum(Activity.attendee_count), func.sum(Activity.total_minutes))
                      .where(*activity_conditions(replace(f, start=first, end=last)))
@@ -210,135 +189,35 @@ def team_groups(*, session: Session, f: ReportFilter) -> list[tuple[int, int, in
 
 
 def version_sums(teams: list) -> tuple[int, ...]:
-    """The activity part of cache.data_version, from team_groups rows: count, 人次, minutes, and the sums of
+    """The activity part of data_version, from team_groups rows: count, 人次, minutes, and the sums of
     the team, theme and unit ids."""
     return (sum(row[2] for row in teams), sum(row[3] for row in teams), sum(row[4] for row in teams),
             sum(row[0] * row[2] for row in teams), sum(row[6] for row in teams), sum(row[1] * row[2] for row in teams))
 
 
-def _months(f: ReportFilter) -> list[tuple[str, date, date]]:
-    """('YYYY-MM', first day, last day) of each local month of the range, clipped to the range."""
-    months = []
-    for month in _month_numbers(f):
-        first, last = _month_days(month)
-        months.append((f"{first.year:04d}-{first.month:02d}", max(first, f.start), min(last, f.end)))
-    return months
+def data_version(*, session: Session, f: ReportFilter, sums: tuple | None = None) -> tuple:
+    """A fingerprint of everything the filter's figures are computed from (the cache's version).
+
+    The filtered activities' count and sums change with every new, voided or re-credited attendance (their
+    denormalised counts); the newest attendance, audit event, volunteer and membership ids cover the rest
+    (every change to attendances, memberships and team status is audited). `sums`: the activity part, when
+    the caller has it already (version_sums), else it is queried.
+    """
+    activities = sums if sums is not None else session.exec(select(
+        func.count(Activity.id), func.coalesce(func.sum(Activity.attendee_count), 0),
+        func.coalesce(func.sum(Activity.total_minutes), 0), func.coalesce(func.sum(Activity.team_id), 0),
+        func.coalesce(func.sum(Activity.theme_id), 0), func.coalesce(func.sum(Activity.unit_id), 0),
+    ).where(*activity_conditions(f))).one()
+    newest = tuple(session.exec(select(func.max(model.id))).one() for model in (Attendance, AuditEvent, Volunteer,
+                                                                                Membership))
+    database = session.get_bind().url.render_as_string(hide_password=True)  # tests run several databases
+    return (database,) + tuple(int(value) for value in activities) + newest
 
 
-def _month_numbers(f: ReportFilter) -> range:
-    """The range's months as year * 12 + month - 1."""
-    return range(f.start.year * 12 + f.start.month - 1, f.end.year * 12 + f.end.month)
-
-
-def _month_days(month: int) -> tuple[date, date]:
-    """First and last day of month number year * 12 + month - 1."""
-    following = month + 1
-    return date(month // 12, month % 12 + 1, 1), date(following // 12, following % 12 + 1, 1) - timedelta(days=1)
-
-
-def distinct_volunteers(*, session: Session, conditions: list) -> int:
-    """How many different volunteers attended the activities matching conditions (from the attendances)."""
-    counted = select(Activity.id).where(*conditions)
-    return int(session.exec(
-        select(func.count(func.distinct(Attendance.volunteer_id))).where(
-            Attendance.activity_id.in_(counted), Attendance.voided_at.is_(None))
-    ).one())
-
-
-def filtered_volunteers(*, session: Session, f: ReportFilter, with_theme: bool = True) -> int:
-    """人数 of a filter (with_theme=False: the active volunteers, any theme), exact, from the summary when it can."""
-    theme = f.theme if with_theme else None
-    scope = _summary_scope(f, theme)
-    if scope is None:
-        return distinct_volunteers(session=session, conditions=activity_conditions(f, with_theme=with_theme))
-    whole, partial = _month_plan(session, f, with_theme)
-    if not whole:
-        return distinct_volunteers(session=session, conditions=activity_conditions(f, with_theme=with_theme))
-    masks: dict[int, int] = {}
-    for month in whole:
-        era, bit = divmod(month, summary.ERA_MONTHS)
-        masks[era] = masks.get(era, 0) | (1 << bit)
-    in_months = or_(*(and_(ActiveMonths.era == era, ActiveMonths.months.op("&")(literal(mask, BigInteger)) != 0)
-                      for era, mask in sorted(masks.items())))
-    kind, scope_id = scope
-    from_summary = select(ActiveMonths.volunteer_id).where(
-        ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)
-    if not partial:
-        if len(masks) == 1 and _only_months(session, f, with_theme, whole):
-            in_months = ActiveMonths.era == next(iter(masks))  # every row of the era has a bit in the range
-        counted = func.count() if len(masks) == 1 else func.count(func.distinct(ActiveMonths.volunteer_id))
-        return int(session.exec(select(counted).where(
-            ActiveMonths.scope == kind, ActiveMonths.scope_id == scope_id, in_months)).one())
-    exact = [select(Attendance.volunteer_id).where(
-        Attendance.activity_id.in_(select(Activity.id).where(
-            *activity_conditions(replace(f, start=start, end=end), with_theme=with_theme))),
-        Attendance.voided_at.is_(None)) for start, end in partial]
-    both = union(from_summary, *exact).subquery()
-    return int(session.exec(select(func.count()).select_from(both)).one())
-
-
-def _summary_scope(f: ReportFilter, theme: Theme | None) -> tuple[int, int] | None:
-    """The active_months scope that holds exactly this filter's volunteers, or None (count attendances)."""
-    if f.zone.key != summary.ZONE or f.team is not None:
-        return None
-    area = f.area
-    if area is not None and (theme is not None or area.level != "district"):
-        return None
-    if theme is not None:
-        return summary.SCOPE_THEME, theme.id
-    if area is not None:
-        return summary.SCOPE_UNIT, area.id
-    return summary.SCOPE_CITY, 0
-
-
-def _month_plan(session: Session, f: ReportFilter, with_theme: bool) -> tuple[list[int], list[tuple[date, date]]]:
-    """The range's local months (year * 12 + month - 1) to read whole from the summary, and the parts of
-    months to count from attendances. A partial month counts as whole when no counted activity of the
-    filter lies in the part of the month outside the range."""
-    whole, partial = [], []
-    for month in _month_numbers(f):
-        first, last = _month_days(month)
-        start, end = max(first, f.start), min(last, f.end)
-        outside = [(first, start - timedelta(days=1))] if start > first else []
-        if end < last:
-            outside.append((end + timedelta(days=1), last))
-        if not outside or not any(_has_activity(session, replace(f, start=a, end=b), with_theme) for a, b in outside):
-            whole.append(month)
-        else:
-            partial.append((start, end))
-    return whole, partial
-
-
-def _only_months(session: Session, f: ReportFilter, with_theme: bool, months: list[int]) -> bool:
-    """Whether the filter's counted activities of the era of `months` (contiguous, one era) all lie in those
-    months: then no bit test is needed (the common case of a range that covers all the data)."""
-    era = months[0] // summary.ERA_MONTHS
-    era_first, _ = _month_days(era * summary.ERA_MONTHS)
-    _, era_last = _month_days((era + 1) * summary.ERA_MONTHS - 1)
-    first, _ = _month_days(months[0])
-    _, last = _month_days(months[-1])
-    outside = [(era_first, first - timedelta(days=1))] if first > era_first else []
-    if last < era_last:
-        outside.append((last + timedelta(days=1), era_last))
-    return not any(_has_activity(session, replace(f, start=a, end=b), with_theme) for a, b in outside)
-
-
-def _has_activity(session: Session, f: ReportFilter, with_theme: bool) -> bool:
-    return session.exec(select(Activity.id).where(*activity_conditions(f, with_theme=with_theme)).limit(1)).first() \
-        is not None
-
-
-def registered_volunteers(*, session: Session, f: ReportFilter) -> int:
-    """Volunteers with an account: the whole city, or the active members of the area's (or the team's) teams."""
-    if f.team is not None:
-        teams = [f.team.id]
-    elif f.area is not None:
-        teams = select(Team.id).where(Team.unit_id.in_(select(Unit.id).where(Unit.path.startswith(f.area.path))))
-    else:
-        return int(session.exec(select(func.count()).select_from(Volunteer).where(  # count(*): the index alone
-            Volunteer.role == "volunteer", Volunteer.deleted_at.is_(None))).one())
-    return int(session.exec(select(func.count(func.distinct(Membership.volunteer_id))).where(
-        Membership.team_id.in_(teams), Membership.status == "active")).one())
+def filter_key(f: ReportFilter) -> tuple:
+    """The cache key of a filter."""
+    return (f.area.id if f.area else None, f.start, f.end, f.theme.id if f.theme else None,
+            f.team.id if f.team else None)
 
 
 def by_theme(*, session: Session, f: ReportFilter, language: str, groups: Groups | None = None) -> list[Tally]:
@@ -478,56 +357,3 @@ def _summed(rows: list, key: int, first: int) -> dict:
 def live_share_total(shares: dict[tuple[int, int], tuple[int, int]]) -> tuple[int, int]:
     """The live and total attendance counts summed over every team."""
     return sum(v[0] for v in shares.values()), sum(v[1] for v in shares.values())
-
-
-def activities_statement(f: ReportFilter):
-    """The filtered activities with their team, theme and unit, newest first (the first drill-down level)."""
-    return (
-        select(Activity, Team, Theme, Unit)
-        .join(Team, Team.id == Activity.team_id)
-        .join(Theme, Theme.id == Activity.theme_id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(*activity_conditions(f))
-        .order_by(Activity.starts_at.desc(), Activity.id.desc())
-    )
-
-
-def live_counts_for(*, session: Session, activity_ids: list[int]) -> dict[int, tuple[int, int]]:
-    """activity id → (live, all) non-voided attendances, for one page of activities (their denormalised counts)."""
-    if not activity_ids:
-        return {}
-    return {row[0]: (int(row[1]), int(row[2])) for row in session.exec(
-        select(Activity.id, Activity.live_count, Activity.attendee_count).where(Activity.id.in_(activity_ids)))}
-
-
-def activity_in_area(*, session: Session, area: Unit | None, activity_id: int):
-    """(activity, team, theme, unit) when the activity lies in the area, else None (404 for 'not yours' too)."""
-    row = session.exec(
-        select(Activity, Team, Theme, Unit)
-        .join(Team, Team.id == Activity.team_id)
-        .join(Theme, Theme.id == Activity.theme_id)
-        .join(Unit, Unit.id == Activity.unit_id)
-        .where(Activity.id == activity_id)
-    ).first()
-    if row is None or (area is not None and not row[3].path.startswith(area.path)):
-        return None
-    return row
-
-
-def activity_records(*, session: Session, activity_id: int) -> list[tuple[Attendance, Volunteer, Volunteer | None]]:
-    """Every attendance of an activity (voided ones too, shown as such) with the volunteer and the recorder."""
-    recorder = Volunteer.__table__.alias("recorder")
-    rows = session.exec(
-        select(Attendance, Volunteer, recorder.c.name)
-        .join(Volunteer, Volunteer.id == Attendance.volunteer_id)
-        .join(recorder, recorder.c.id == Attendance.recorded_by_id, isouter=True)
-        .where(Attendance.activity_id == activity_id)
-        .order_by(Attendance.checked_in_at, Attendance.id)
-    ).all()
-    return rows
-
-
-def activity_photos(*, session: Session, activity_id: int) -> list[tuple[int, bytes, datetime]]:
-    """The activity's photo evidence as (id, thumbnail JPEG, uploaded at), oldest first; full images stay unread."""
-    return session.exec(select(Photo.id, Photo.thumbnail, Photo.created_at)
-                        .where(Photo.activity_id == activity_id).order_by(Photo.id)).all()

@@ -10,7 +10,7 @@ import base64
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,10 +23,8 @@ from ..i18n import current_language, theme_name
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from ..web import office_required, page_arg, wants_fragment
-from . import charts, export, queries, signals
+from . import bp, charts, drilldown, export, queries, signals
 from .filters import FilterError, ReportFilter, parse_filter
-
-bp = Blueprint("reports", __name__, url_prefix="/office")
 
 PER_PAGE = 50
 SIGNAL_TITLES = {
@@ -100,12 +98,12 @@ def activities():
     session = get_session()
     f = current_filter()
     page = page_arg()
-    statement = queries.activities_statement(f)
+    statement = drilldown.activities_statement(f)
     head = queries.cached_headline(session=session, f=f)
     pages = max(1, -(-head.activities // PER_PAGE))
     page = min(page, pages)
     rows = session.exec(statement.offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
-    live = queries.live_counts_for(session=session, activity_ids=[row[0].id for row in rows])
+    live = drilldown.live_counts_for(session=session, activity_ids=[row[0].id for row in rows])
     return render_template("reports/activities.html", f=f, head=head, rows=rows, live=live, page=page, pages=pages,
                            labels=filter_labels(f))
 
@@ -116,13 +114,13 @@ def activity(activity_id: int):
     """Second drill-down: one activity's attendances, how each was recorded, credited minutes, photos."""
     session = get_session()
     f = current_filter()
-    row = queries.activity_in_area(session=session, area=f.scope, activity_id=activity_id)
+    row = drilldown.activity_in_area(session=session, area=f.scope, activity_id=activity_id)
     if row is None:
         abort(404)
-    records = queries.activity_records(session=session, activity_id=activity_id)
+    records = drilldown.activity_records(session=session, activity_id=activity_id)
     counted = [attendance for attendance, _v, _r in records if attendance.voided_at is None]
     photos = [(photo_id, base64.b64encode(thumbnail).decode("ascii"), created_at)
-              for photo_id, thumbnail, created_at in queries.activity_photos(session=session, activity_id=activity_id)]
+              for photo_id, thumbnail, created_at in drilldown.activity_photos(session=session, activity_id=activity_id)]
     return render_template("reports/activity.html", f=f, row=row, records=records, photos=photos,
                            counted=len(counted), counted_minutes=sum(a.credited_minutes for a in counted),
                            live=sum(1 for a in counted if a.method in LIVE_METHODS), method_labels=METHOD_LABELS,

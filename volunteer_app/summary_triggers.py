@@ -1,30 +1,11 @@
 """Summaries the dashboard reads instead of a million attendances, kept by database triggers.
 
-Two things are maintained on every attendance change, by whichever code writes it (check-in,
-close, corrections, retro logs, imports, scripts), because they are kept by the database itself:
-
-- `activity.live_count`: a closed activity's non-voided attendances recorded live (self scan,
-  leader scan), beside the service-maintained attendee_count, so that the share recorded live is
-  a sum over activity rows. It is counted when the activity closes and kept while it is closed
-  (corrections); while an activity is open it is not kept, so a check-in costs no extra UPDATE;
-- `active_months` (models.ActiveMonths): per scope (city, theme, district), era of 60
-  months and volunteer, a bitmask of the local months in which the volunteer attended a counted
-  (closed) activity with a non-voided attendance. 人数 of a month-aligned range is a count of rows.
-
-The bitmask cannot be decremented, so a change re-derives the rows of the volunteers it touches
-from their attendances (a few dozen rows each, through ix_attendance_volunteer_checkin): an
-attendance inserted, voided, un-voided, moved or deleted on a closed activity refreshes its
-volunteer; an activity closed, reopened, cancelled, moved in time, re-themed or moved to another
-unit while closed refreshes its volunteers. A check-in on an open activity costs one look-up of
-the activity's status.
-On PostgreSQL the refresh takes a transaction-level advisory lock per volunteer (in id order)
-and the attendance trigger locks the activity row (as the check-in service's own UPDATE of the
-counts does anyway), so that concurrent writers never derive a volunteer's rows from different
-snapshots. Moving a unit to another parent is not tracked: `rebuild()` after such a change.
-
-The triggers are created with the tables (metadata `after_create`, so `create_all` in tests has
-them) and by every migration (migrations/script.py.mako). Bulk loaders drop them, insert, then
-call `rebuild()` and `create_triggers()` (seed.py).
+`activity.live_count` (a closed activity's non-voided attendances recorded live) and `active_months` (per
+scope, 60-month era and volunteer, a bitmask of the local months with a counted attendance) are kept by
+triggers on attendance and activity, so every writer keeps them. A change re-derives the touched volunteers'
+rows; on PostgreSQL under a per-volunteer advisory lock. The triggers are created with the tables (`register`)
+and by every migration; bulk loaders drop them, insert, then `rebuild()` and `create_triggers()`.
+Details: docs/REPORTS.md.
 """
 from __future__ import annotations
 
