@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.activities import photos as photo_service
-from volunteer_app.activities import service
+from volunteer_app.activities import corrections, retro
 from volunteer_app.activities.service import ActivityError
 from volunteer_app.models import Activity, Attendance, AuditEvent, Photo, utcnow
 
@@ -43,10 +43,10 @@ def closed(session, world):
 def test_adjust_needs_a_reason_and_keeps_old_and_new(session, world, closed):
     activity, attendance = closed
     with pytest.raises(ActivityError) as excinfo:
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="  ",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="  ",
                                actor_id=world.leader_a.id)
     assert excinfo.value.code == "reason_required"
-    service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="提前离开",
+    corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="提前离开",
                            actor_id=world.leader_a.id)
     assert counts_true(session, activity.id)
     event = session.exec(select(AuditEvent).where(AuditEvent.action == "attendance.adjust")).one()
@@ -54,31 +54,31 @@ def test_adjust_needs_a_reason_and_keeps_old_and_new(session, world, closed):
     assert json.loads(event.data)["old"] == {"credited_minutes": 60}
     assert json.loads(event.data)["new"] == {"credited_minutes": 30}
     with pytest.raises(ActivityError) as excinfo:
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=500, reason="x",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=500, reason="x",
                                actor_id=world.leader_a.id)
     assert excinfo.value.code == "bad_minutes"
 
 
 def test_void_and_add_missed_keep_the_counts(session, world, closed):
     activity, attendance = closed
-    service.void_attendance(session=session, attendance_id=attendance.id, reason="代签", actor_id=world.leader_a.id)
+    corrections.void_attendance(session=session, attendance_id=attendance.id, reason="代签", actor_id=world.leader_a.id)
     assert counts_true(session, activity.id)
     assert session.get(Activity, activity.id).attendee_count == 1
     with pytest.raises(ActivityError) as excinfo:
-        service.void_attendance(session=session, attendance_id=attendance.id, reason="again",
+        corrections.void_attendance(session=session, attendance_id=attendance.id, reason="again",
                                 actor_id=world.leader_a.id)
     assert excinfo.value.code == "already_voided"
     with pytest.raises(ActivityError) as excinfo:
-        service.add_missed(session=session, activity_id=activity.id, volunteer_id=world.member_b.id, minutes=30,
+        corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=world.member_b.id, minutes=30,
                            reason="漏签", actor_id=world.leader_a.id)
     assert excinfo.value.code == "not_member"
     with pytest.raises(ActivityError) as excinfo:
-        service.add_missed(session=session, activity_id=activity.id, volunteer_id=world.member_a.id, minutes=30,
+        corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=world.member_a.id, minutes=30,
                            reason="漏签", actor_id=world.leader_a.id)
     assert excinfo.value.code == "already_recorded"
     volunteer = factories.make_volunteer(session, "周补录")
     factories.add_member(session, world.team_a, volunteer)
-    added = service.add_missed(session=session, activity_id=activity.id, volunteer_id=volunteer.id, minutes=45,
+    added = corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=volunteer.id, minutes=45,
                                reason="手机没电", actor_id=world.leader_a.id)
     assert added.method == "leader_manual" and added.recorded_by_id == world.leader_a.id
     assert counts_true(session, activity.id)
@@ -91,7 +91,7 @@ def test_corrections_need_a_closed_activity(session, world):
     attendance = factories.make_attendance(session, activity, world.member_a)
     session.commit()
     with pytest.raises(ActivityError) as excinfo:
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=10, reason="x",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=10, reason="x",
                                actor_id=world.leader_a.id)
     assert excinfo.value.code == "not_closed"
 
@@ -105,20 +105,20 @@ def test_after_ten_working_days_only_the_office_corrects(session, world):
     session.commit()
     late = datetime(2026, 3, 20, 2, 0, tzinfo=timezone.utc)
     with pytest.raises(ActivityError) as excinfo:
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="x",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="x",
                                actor_id=world.leader_a.id, at=late)
     assert excinfo.value.code == "too_late_for_leader"
-    service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="x",
+    corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=30, reason="x",
                            actor_id=world.leader_a.id, at=datetime(2026, 3, 10, 2, 0, tzinfo=timezone.utc))
     with pytest.raises(ActivityError) as excinfo:  # the office of another district
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="x",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="x",
                                actor_id=world.office_district2.id, at=late)
     assert excinfo.value.code == "not_allowed"
-    service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="核实后更正",
+    corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="核实后更正",
                            actor_id=world.office.id, at=late)
     assert counts_true(session, activity.id)
     with pytest.raises(ActivityError) as excinfo:
-        service.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="x",
+        corrections.adjust_minutes(session=session, attendance_id=attendance.id, minutes=20, reason="x",
                                actor_id=world.member_a.id)
     assert excinfo.value.code == "not_allowed"
 
@@ -173,7 +173,7 @@ def test_retro_log_over_http(client, auth, session, world):
 def test_retro_log_too_late_for_a_leader(session, world):
     start = utcnow() - timedelta(days=40)
     with pytest.raises(ActivityError) as excinfo:
-        service.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
+        retro.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
                           theme_id=factories.theme(session).id, title="t", place="p", starts_at=start,
                           ends_at=start + timedelta(hours=1), attendees=[(world.member_a.id, 30)])
     assert excinfo.value.code == "too_late_for_leader"

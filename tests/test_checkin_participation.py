@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from volunteer_app.activities import service as activities
+from volunteer_app.activities import corrections, retro
 from volunteer_app.activities.service import ActivityError
 from volunteer_app.checkin import service as checkin
 from volunteer_app import tokens
@@ -100,7 +100,7 @@ def test_add_missed_refuses_an_office_account_and_a_deleted_one(session, world):
     delete(session, world.member_a)
     for person in (world.office, world.member_a):
         with pytest.raises(ActivityError) as excinfo:
-            activities.add_missed(session=session, activity_id=activity.id, volunteer_id=person.id, minutes=30,
+            corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=person.id, minutes=30,
                                   reason="漏签", actor_id=world.leader_a.id)
         assert excinfo.value.code == "not_participant"
     assert attendance_count(session) == 0
@@ -111,7 +111,7 @@ def test_retro_log_refuses_an_office_account(session, world):
     session.commit()
     ends_at = utcnow().replace(microsecond=0) - timedelta(hours=2)
     with pytest.raises(ActivityError) as excinfo:
-        activities.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
+        retro.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
                              theme_id=factories.theme(session).id, title="补录", place="社区",
                              starts_at=ends_at - timedelta(hours=1), ends_at=ends_at,
                              attendees=[(world.member_a.id, 60), (world.office.id, 60)])

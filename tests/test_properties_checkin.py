@@ -31,13 +31,12 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from volunteer_app import audit
+from volunteer_app.activities.corrections import adjust_minutes, void_attendance
 from volunteer_app.activities.service import (
     ActivityError,
-    adjust_minutes,
     cancel_activity,
     close_activity,
     open_activity,
-    void_attendance,
 )
 from volunteer_app.checkin.service import (
     EARLY_MARGIN_SECONDS,

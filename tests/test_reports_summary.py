@@ -11,6 +11,7 @@ from sqlalchemy import func, inspect, text
 from sqlmodel import select
 
 from volunteer_app import schema
+from volunteer_app.activities import corrections, retro
 from volunteer_app.activities import service as activities
 from volunteer_app.checkin import service as checkin
 from volunteer_app.db import make_engine
@@ -92,11 +93,11 @@ def test_every_writer_keeps_the_summaries_true(session, world):
 
     mine = session.exec(select(Attendance).where(Attendance.activity_id == activity.id,
                                                  Attendance.volunteer_id == world.member_a.id)).one()
-    activities.adjust_minutes(session=session, attendance_id=mine.id, minutes=10, reason="提前离开",
+    corrections.adjust_minutes(session=session, attendance_id=mine.id, minutes=10, reason="提前离开",
                               actor_id=world.leader_a.id)
     assert_summaries_true(session)
 
-    activities.void_attendance(session=session, attendance_id=mine.id, reason="代签", actor_id=world.leader_a.id)
+    corrections.void_attendance(session=session, attendance_id=mine.id, reason="代签", actor_id=world.leader_a.id)
     assert_summaries_true(session)
     assert month_rows(session, world.member_a.id) == 0
     assert session.get(Activity, activity.id).live_count == 1
@@ -104,13 +105,13 @@ def test_every_writer_keeps_the_summaries_true(session, world):
     newcomer = factories.make_volunteer(session, "周补录")
     factories.add_member(session, world.team_a, newcomer)
     session.commit()
-    activities.add_missed(session=session, activity_id=activity.id, volunteer_id=newcomer.id, minutes=30,
+    corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=newcomer.id, minutes=30,
                           reason="漏签", actor_id=world.leader_a.id)
     assert_summaries_true(session)
     assert month_rows(session, newcomer.id) == 3
 
     ended = utcnow().replace(microsecond=0) - timedelta(days=1)
-    activities.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
+    retro.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
                          theme_id=factories.theme(session, "sanitation").id, title="补记清扫", place="楼道",
                          starts_at=ended - timedelta(hours=2), ends_at=ended,
                          attendees=[(world.member_a.id, 60), (newcomer.id, 90)])

@@ -127,6 +127,67 @@ def test_the_crafted_upload_fails_with_a_clear_message_and_writes_nothing(client
     assert (job.status, job.created_count) == ("failed", 0)
 
 
+CSV_HEADER = "姓名,手机号,社区编码\n"
+
+
+@pytest.fixture
+def counted_records(monkeypatch):
+    """Counts the records the csv module builds and the widest of them (the module cannot stop inside one)."""
+    seen = {"records": 0, "widest": 0}
+    original = parse.csv.reader
+
+    def counting(*args, **kwargs):
+        for cells in original(*args, **kwargs):
+            seen["records"] += 1
+            seen["widest"] = max(seen["widest"], len(cells))
+            yield cells
+
+    monkeypatch.setattr(parse.csv, "reader", counting)
+    return seen
+
+
+def test_a_csv_line_of_commas_is_refused_before_the_csv_module_builds_it(counted_records):
+    data = (CSV_HEADER + "周一,13900000001,D01-S01-C01" + "," * 1_000_000 + "\n").encode()
+    with pytest.raises(ImportFileError) as excinfo:
+        read_table("volunteers", "commas.csv", data)
+    assert excinfo.value.code == "sheet_too_large"
+    assert counted_records["widest"] <= parse.MAX_CSV_DELIMITERS + 1
+
+
+def test_a_csv_record_over_several_lines_shares_one_bound(counted_records):
+    # One record: a quoted field holds the line breaks, so each line alone stays under the bound.
+    line = "," * (parse.MAX_CSV_DELIMITERS // 2)
+    data = (CSV_HEADER + '周一,13900000001,"D01\n' + line + '\n' + line + '\n' + line + '"\n').encode()
+    with pytest.raises(ImportFileError) as excinfo:
+        read_table("volunteers", "multiline.csv", data)
+    assert excinfo.value.code == "sheet_too_large"
+    assert counted_records["records"] == 1  # the header; the long record was never built
+
+
+def test_a_csv_within_the_bound_is_read_as_far_as_the_header(counted_records):
+    far = "," * (parse.MAX_COLUMNS + 10) + "far"
+    data = (CSV_HEADER + '周一,13900000001,D01-S01-C01' + far + '\n"周,二",13900000002,D01-S01-C01\n').encode()
+    table = read_table("volunteers", "wide.csv", data)
+    assert [cells for _number, cells in table.rows] == [["周一", "13900000001", "D01-S01-C01"],
+                                                         ["周,二", "13900000002", "D01-S01-C01"]]
+
+
+def test_a_csv_is_read_one_record_at_a_time_and_stops_at_the_row_bound(counted_records):
+    data = (CSV_HEADER + "\n" * (parse.MAX_SHEET_ROWS + 10_000)).encode()
+    with pytest.raises(ImportFileError) as excinfo:
+        read_table("volunteers", "blank.csv", data)
+    assert excinfo.value.code == "sheet_too_large"
+    assert counted_records["records"] == parse.MAX_SHEET_ROWS + 1
+
+
+def test_the_crafted_csv_upload_fails_with_the_same_message(client, auth, world, session):
+    auth.login(world.office.phone)
+    data = (CSV_HEADER + "周一" + "," * 100_000 + "\n").encode()
+    response = upload(client, "volunteers", "commas.csv", data)
+    assert response.status_code == 303
+    assert "工作表过大或格式有误" in wait_for(client, response.headers["Location"])
+
+
 def test_a_volunteer_file_without_a_team_column_is_audited(world, session):
     data = ("姓名,手机号,社区编码\n周一,13900000001,D01-S01-C01\n周二,13900000002,D01-S01-C01\n"
             .encode("utf-8"))

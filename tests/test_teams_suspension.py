@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
+from volunteer_app.activities import corrections, retro
 from volunteer_app.activities import service as activities
 from volunteer_app.activities.service import ActivityError
 from volunteer_app.checkin import service as checkin
@@ -84,12 +85,12 @@ def test_no_add_missed_nor_retro_log_at_a_suspended_team(session, world, running
     _scheduled, _opened, closed = running
     for actor in (world.leader_a, world.office):  # the office reactivates the team first
         with pytest.raises(ActivityError) as excinfo:
-            activities.add_missed(session=session, activity_id=closed.id, volunteer_id=world.member_a.id,
+            corrections.add_missed(session=session, activity_id=closed.id, volunteer_id=world.member_a.id,
                                   minutes=30, reason="漏签", actor_id=actor.id)
         assert excinfo.value.code == "team_suspended"
     ends_at = utcnow().replace(microsecond=0) - timedelta(hours=2)
     with pytest.raises(ActivityError) as excinfo:
-        activities.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
+        retro.log_retro(session=session, team_id=world.team_a.id, actor_id=world.leader_a.id,
                              theme_id=factories.theme(session).id, title="补录", place="社区",
                              starts_at=ends_at - timedelta(hours=1), ends_at=ends_at,
                              attendees=[(world.member_a.id, 60)])

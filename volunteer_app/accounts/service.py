@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .. import audit, tokens
 from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+from ..teams.rules import active_member
 from ..units import community, units_in_scope
 from .phone import mask_phone, normalise_phone
 
@@ -229,7 +230,7 @@ def search_people(
         statement = statement.where(Volunteer.name.contains(text, autoescape=True))
     if scope is not None:
         in_scope_teams = select(Membership.volunteer_id).join(Team, Team.id == Membership.team_id).where(
-            Team.unit_id.in_(units_in_scope(scope)), Membership.status == "active")
+            Team.unit_id.in_(units_in_scope(scope)), *active_member())
         statement = statement.where(
             Volunteer.home_unit_id.in_(units_in_scope(scope)) | Volunteer.id.in_(in_scope_teams))
     people = list(session.exec(statement.order_by(Volunteer.name, Volunteer.id).limit(limit)))
@@ -245,7 +246,7 @@ def search_people(
     teams: dict[int, list[str]] = {}
     for volunteer_id, team_name in session.exec(
         select(Membership.volunteer_id, Team.name).join(Team, Team.id == Membership.team_id)
-        .where(Membership.volunteer_id.in_(ids), Membership.status == "active").order_by(Team.name)
+        .where(*active_member(), Membership.volunteer_id.in_(ids)).order_by(Team.name)
     ):
         teams.setdefault(volunteer_id, []).append(team_name)
     return [PersonHit(p, units.get(p.home_unit_id, ""), teams.get(p.id, [])) for p in people]
@@ -262,7 +263,7 @@ def person_in_scope(*, session: Session, volunteer_id: int, scope: str | None) -
         units_in_scope(scope).where(Unit.id == volunteer.home_unit_id)).first() is not None
     team_ok = session.exec(
         select(Membership.id).join(Team, Team.id == Membership.team_id)
-        .where(Membership.volunteer_id == volunteer_id, Membership.status == "active",
+        .where(*active_member(volunteer=volunteer_id),
                Team.unit_id.in_(units_in_scope(scope)))
     ).first() is not None
     return volunteer if home_ok or team_ok else None

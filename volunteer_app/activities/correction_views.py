@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from ..db import get_session
 from ..models import Activity, Attendance
 from ..web import found_or_404, loads
-from . import bp, service
+from . import bp, corrections, service
 from .forms import AddMissedForm, AdjustForm, ReasonForm
 from .view_helpers import member_choices, run_action
 
@@ -21,9 +21,9 @@ def adjust(attendance_id: int):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
-        run_action(lambda: service.adjust_minutes(session=get_session(), attendance_id=attendance_id,
-                                                  minutes=form.minutes.data, reason=form.reason.data,
-                                                  actor_id=current_user.id),
+        run_action(lambda: corrections.adjust_minutes(session=get_session(), attendance_id=attendance_id,
+                                                      minutes=form.minutes.data, reason=form.reason.data,
+                                                      actor_id=current_user.id),
                    _("Minutes changed; the old value is kept in the audit log."))
     return redirect(url_for("activities.detail", activity_id=activity.id) + "#attendances", code=303)
 
@@ -36,8 +36,8 @@ def void(attendance_id: int):
     if not form.validate_on_submit():
         flash(str(service.ActivityError.messages["reason_required"]), "error")
     else:
-        run_action(lambda: service.void_attendance(session=get_session(), attendance_id=attendance_id,
-                                                   reason=form.reason.data, actor_id=current_user.id),
+        run_action(lambda: corrections.void_attendance(session=get_session(), attendance_id=attendance_id,
+                                                       reason=form.reason.data, actor_id=current_user.id),
                    _("The attendance is voided; it stays in the records with your reason."))
     return redirect(url_for("activities.detail", activity_id=activity.id) + "#attendances", code=303)
 
@@ -51,9 +51,9 @@ def add_missed(activity: Activity):
     if not form.validate_on_submit():
         flash(" ".join(str(e) for errors in form.errors.values() for e in errors), "error")
     else:
-        run_action(lambda: service.add_missed(session=get_session(), activity_id=activity.id,
-                                              volunteer_id=form.volunteer.data, minutes=form.minutes.data,
-                                              reason=form.reason.data, actor_id=current_user.id),
+        run_action(lambda: corrections.add_missed(session=get_session(), activity_id=activity.id,
+                                                  volunteer_id=form.volunteer.data, minutes=form.minutes.data,
+                                                  reason=form.reason.data, actor_id=current_user.id),
                    _("The missed volunteer is recorded."))
     return redirect(url_for("activities.detail", activity_id=activity.id) + "#attendances", code=303)
 

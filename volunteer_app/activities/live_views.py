@@ -14,9 +14,9 @@ from ..errors import DomainError
 from ..extensions import limiter
 from ..models import Activity, Attendance, Membership, Photo, Team, Theme, Volunteer, utcnow
 from ..qr import cached_qr_png
-from ..teams.rules import is_active_leader, is_active_member
+from ..teams.rules import active_member, is_active_leader, is_active_member
 from ..web import loads, wants_fragment
-from . import bp, service
+from . import bp, corrections, service
 from . import photos as photo_service
 from .forms import AddMissedForm
 from .view_helpers import member_choices
@@ -34,7 +34,7 @@ def detail(activity: Activity):
     is_leader = is_active_leader(session, activity.team_id, current_user.id)
     team = session.get(Team, activity.team_id)
     rows = service.attendances_with_people(session=session, activity_id=activity.id)
-    correction_block = service.may_correct(session=session, activity=activity, actor_id=current_user.id)
+    correction_block = corrections.may_correct(session=session, activity=activity, actor_id=current_user.id)
     add_form = AddMissedForm(prefix="add")
     add_form.volunteer.choices = member_choices(activity, exclude={a.volunteer_id for a, _v in rows})
     return render_template(
@@ -199,7 +199,7 @@ def _roster_search(activity: Activity, query: str) -> list[Volunteer]:
     condition = Volunteer.phone_tail == query if query.isdigit() and len(query) == 4 \
         else Volunteer.name.contains(query, autoescape=True)
     statement = select(Volunteer).join(Membership, Membership.volunteer_id == Volunteer.id).where(
-        Membership.team_id == activity.team_id, Membership.status == "active", Volunteer.deleted_at.is_(None),
+        *active_member(team=activity.team_id), Volunteer.deleted_at.is_(None),
         or_(condition),
     ).order_by(Volunteer.name).limit(ROSTER_LIMIT)
     return list(session.exec(statement).all())

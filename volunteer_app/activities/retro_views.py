@@ -14,6 +14,7 @@ from ..web import found_or_404, loads
 from . import bp, service
 from . import photos as photo_service
 from .forms import RetroForm, to_utc
+from .retro import log_retro
 from .view_helpers import team_members, theme_choices
 
 
@@ -31,9 +32,9 @@ def retro(team: Team):
         starts_at = to_utc(datetime.combine(form.day.data, form.start.data))
         ends_at = to_utc(datetime.combine(form.day.data, form.end.data))
         try:
-            activity = service.log_retro(session=session, team_id=team.id, actor_id=current_user.id,
-                                         theme_id=form.theme.data, title=form.title.data, place=form.place.data,
-                                         starts_at=starts_at, ends_at=ends_at, attendees=list(picked.items()))
+            activity = log_retro(session=session, team_id=team.id, actor_id=current_user.id,
+                                 theme_id=form.theme.data, title=form.title.data, place=form.place.data,
+                                 starts_at=starts_at, ends_at=ends_at, attendees=list(picked.items()))
             for upload in request.files.getlist("photos")[:photo_service.MAX_PHOTOS]:
                 if upload and upload.filename:
                     photo_service.add_photo(session=session, activity_id=activity.id, data=upload.read(),

@@ -1,4 +1,4 @@
-"""Activities: create, edit, open, cancel, close, correct, log after the fact.
+"""Activities: create, edit, open, cancel, close (and close the overdue ones), and read them.
 
 Public functions (keyword-only `session`; they only flush; errors are ActivityError with stable codes):
 
@@ -10,12 +10,10 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
     cancel_activity(*, session, activity_id, actor_id, reason, at=None) -> Activity
     close_activity(*, session, activity_id, actor_id, at=None) -> CloseSummary
     close_overdue(*, session, at=None, limit=1000) -> list[CloseSummary]   (open activities past their end + 1 h)
-    adjust_minutes(*, session, attendance_id, minutes, reason, actor_id, at=None) -> Attendance
-    void_attendance(*, session, attendance_id, reason, actor_id, at=None) -> Attendance
-    add_missed(*, session, activity_id, volunteer_id, minutes, reason, actor_id, at=None) -> Attendance
-    log_retro(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
-              attendees: list[tuple[volunteer_id, minutes]], at=None) -> Activity
     regenerate_secret(*, session, activity_id, actor_id) -> Activity
+
+Corrections after close (adjust, void, add a missed volunteer) are in corrections.py, the retro log of a
+past activity in retro.py; both build on this module and raise its ActivityError.
 
 Codes: bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
 closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
@@ -23,13 +21,9 @@ already_recorded, already_voided, no_attendance, no_attendees, not_past, and tho
 (checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
 
 A suspended team cannot create, open or log activities, nor add a missed volunteer (nothing new is counted
-for it); what it already counted stays, and cancelling, closing and the other corrections still work.
-
-Corrections (adjust, void, add a missed volunteer) need a closed activity and a reason; an active leader of
-the team may make them until the 10-working-day recording deadline (volunteer_app/workdays.py), the office
-(within its unit, if limited) at any time. Every change is in the audit log with old and new values.
-The activity's attendee_count and total_minutes are changed by relative UPDATEs in the same transaction,
-and recomputed from the attendances on close, so they always equal the sum of the non-voided attendances.
+for it); what it already counted stays, and cancelling, closing and the corrections still work.
+The activity's attendee_count and total_minutes are recomputed from the attendances on close and cancel,
+so they always equal the sum of the non-voided attendances.
 """
 from __future__ import annotations
 
@@ -47,7 +41,6 @@ from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes
 from ..errors import DomainError
 from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import is_active_leader
-from ..workdays import past_recording_deadline
 
 MAX_DURATION = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=366)
@@ -266,111 +259,6 @@ def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int 
     return CloseSummary(activity_id, count, minutes, len(still_in))
 
 
-def adjust_minutes(*, session: Session, attendance_id: int, minutes: int, reason: str, actor_id: int,
-                   at: datetime | None = None) -> Attendance:
-    """Set an attendance's credited minutes, with a reason (after close)."""
-    reason = _reason(reason)
-    attendance, activity = _correctable(session, attendance_id, actor_id, at or utcnow())
-    if attendance.voided_at is not None:
-        raise ActivityError("already_voided")
-    minutes = _minutes(activity, minutes)
-    old = attendance.credited_minutes
-    attendance.credited_minutes = minutes
-    session.flush()
-    _bump(session, activity.id, minutes=minutes - old)
-    audit.record(session=session, action="attendance.adjust", object_type="attendance", object_id=attendance.id,
-                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
-                 data={"old": {"credited_minutes": old}, "new": {"credited_minutes": minutes},
-                       "activity_id": activity.id, "volunteer_id": attendance.volunteer_id})
-    return attendance
-
-
-def void_attendance(*, session: Session, attendance_id: int, reason: str, actor_id: int,
-                    at: datetime | None = None) -> Attendance:
-    """Void an attendance with a reason (after close); it stays in the records, no longer counted."""
-    reason = _reason(reason)
-    at = at or utcnow()
-    attendance, activity = _correctable(session, attendance_id, actor_id, at)
-    if attendance.voided_at is not None:
-        raise ActivityError("already_voided")
-    attendance.voided_at = at
-    attendance.void_reason = reason
-    session.flush()
-    _bump(session, activity.id, count=-1, minutes=-attendance.credited_minutes)
-    audit.record(session=session, action="attendance.void", object_type="attendance", object_id=attendance.id,
-                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
-                 data={"old": {"voided": False, "credited_minutes": attendance.credited_minutes},
-                       "new": {"voided": True}, "activity_id": activity.id,
-                       "volunteer_id": attendance.volunteer_id})
-    return attendance
-
-
-def add_missed(*, session: Session, activity_id: int, volunteer_id: int, minutes: int, reason: str, actor_id: int,
-               at: datetime | None = None) -> Attendance:
-    """Record a member the live check-in missed (after close), as leader_manual, with a reason."""
-    reason = _reason(reason)
-    at = at or utcnow()
-    activity = session.get(Activity, activity_id)
-    if activity is None:
-        raise ActivityError("not_allowed")
-    _may_correct(session, activity, actor_id, at)
-    _may_take_part(session, activity.team_id, volunteer_id, members_only=activity.members_only,
-                   method="leader_manual")
-    if session.exec(select(Attendance.id).where(Attendance.activity_id == activity_id,
-                                                Attendance.volunteer_id == volunteer_id)).first():
-        raise ActivityError("already_recorded")
-    minutes = _minutes(activity, minutes)
-    attendance = Attendance(activity_id=activity_id, volunteer_id=volunteer_id, checked_in_at=activity.starts_at,
-                            checked_out_at=activity.starts_at + timedelta(minutes=minutes),
-                            credited_minutes=minutes, method="leader_manual", recorded_by_id=actor_id,
-                            created_at=at)
-    session.add(attendance)
-    session.flush()
-    _bump(session, activity_id, count=1, minutes=minutes)
-    audit.record(session=session, action="attendance.add", object_type="attendance", object_id=attendance.id,
-                 actor_id=actor_id, team_id=activity.team_id, reason=reason,
-                 data={"old": None, "new": {"credited_minutes": minutes, "method": "leader_manual"},
-                       "activity_id": activity_id, "volunteer_id": volunteer_id})
-    return attendance
-
-
-def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, title: str, place: str,
-              starts_at: datetime, ends_at: datetime, attendees: list[tuple[int, int]],
-              at: datetime | None = None) -> Activity:
-    """Record a past activity with its attendees (volunteer id, minutes); each attendance is retro_log."""
-    at = at or utcnow()
-    team = _running_team(session, team_id, actor_id)
-    fields = _validated(session, theme_id, title, place, starts_at, ends_at, None, True, "rotating",
-                        None, None, None, at, past_allowed=True)
-    if ends_at > at:
-        raise ActivityError("not_past")
-    if past_recording_deadline(ends_at, at):
-        raise ActivityError("too_late_for_leader")
-    unique = {}
-    for volunteer_id, minutes in attendees:
-        unique[int(volunteer_id)] = minutes
-    if not unique:
-        raise ActivityError("no_attendees")
-    activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
-                        created_by_id=actor_id, status="closed", is_retro=True, opened_at=at, closed_at=at, **fields)
-    session.add(activity)
-    session.flush()
-    for volunteer_id, minutes in unique.items():
-        _may_take_part(session, team_id, volunteer_id, members_only=True, method="retro_log")
-        minutes = _minutes(activity, minutes)
-        session.add(Attendance(activity_id=activity.id, volunteer_id=volunteer_id, checked_in_at=starts_at,
-                               checked_out_at=starts_at + timedelta(minutes=minutes), credited_minutes=minutes,
-                               method="retro_log", recorded_by_id=actor_id, created_at=at))
-    session.flush()
-    count, total = _recount(session, activity.id)
-    session.expire(activity)
-    audit.record(session=session, action="activity.retro_log", object_type="activity", object_id=activity.id,
-                 actor_id=actor_id, team_id=team_id,
-                 data={"new": {"attendee_count": count, "total_minutes": total,
-                               "attendees": sorted(unique.items())}})
-    return activity
-
-
 def regenerate_secret(*, session: Session, activity_id: int, actor_id: int) -> Activity:
     """A new per-activity secret: every QR code and poster printed so far stops working."""
     activity = _leader_activity(session, activity_id, actor_id)
@@ -431,15 +319,6 @@ def live_count(*, session: Session, activity_id: int) -> tuple[int, int]:
     return int(total), int(still_in)
 
 
-def may_correct(*, session: Session, activity: Activity, actor_id: int, at: datetime | None = None) -> str | None:
-    """None if actor_id may correct the activity's records now, else the refusal code."""
-    try:
-        _may_correct(session, activity, actor_id, at or utcnow())
-    except ActivityError as exc:
-        return exc.code
-    return None
-
-
 def themes(*, session: Session) -> list[Theme]:
     """Active themes in their display order."""
     return list(session.exec(select(Theme).where(Theme.is_active.is_(True)).order_by(Theme.sort_order)).all())
@@ -484,14 +363,6 @@ def _running_team(session: Session, team_id: int, actor_id: int) -> Team:
     return team
 
 
-def _may_take_part(session: Session, team_id: int, volunteer_id: int, *, members_only: bool, method: str) -> None:
-    """Raise the participation rule's refusal (checkin/participation.py) for recording volunteer_id by method."""
-    refused = participation.refusal_for(session, team_id=team_id, volunteer_id=volunteer_id,
-                                        members_only=members_only, method=method)
-    if refused is not None:
-        raise ActivityError(refused)
-
-
 def _leader_activity(session: Session, activity_id: int, actor_id: int) -> Activity:
     activity = activity_for_leader(session=session, volunteer_id=actor_id, activity_id=activity_id)
     if activity is None:
@@ -511,53 +382,11 @@ def _office_may(session: Session, activity: Activity, actor_id: int) -> bool:
     return office_unit is not None and unit is not None and unit.path.startswith(office_unit.path)
 
 
-def _may_correct(session: Session, activity: Activity, actor_id: int, at: datetime) -> None:
-    if activity.status != "closed":
-        raise ActivityError("not_closed")
-    if _office_may(session, activity, actor_id):
-        return
-    if not is_active_leader(session, activity.team_id, actor_id):
-        raise ActivityError("not_allowed")
-    if past_recording_deadline(activity.ends_at, at):
-        raise ActivityError("too_late_for_leader")
-
-
-def _correctable(session: Session, attendance_id: int, actor_id: int, at: datetime) -> tuple[Attendance, Activity]:
-    attendance = session.get(Attendance, attendance_id)
-    if attendance is None:
-        raise ActivityError("no_attendance")
-    activity = session.get(Activity, attendance.activity_id)
-    _may_correct(session, activity, actor_id, at)
-    return attendance, activity
-
-
 def _reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
         raise ActivityError("reason_required")
     return text[:REASON_MAX]
-
-
-def _minutes(activity: Activity, minutes) -> int:
-    limit = int((activity.ends_at - activity.starts_at).total_seconds() // 60)
-    try:
-        value = int(minutes)
-    except (TypeError, ValueError):
-        raise ActivityError("bad_minutes", max=limit) from None
-    if not 0 <= value <= limit:
-        raise ActivityError("bad_minutes", max=limit)
-    return value
-
-
-def _bump(session: Session, activity_id: int, *, count: int = 0, minutes: int = 0) -> None:
-    session.execute(
-        update(Activity).where(Activity.id == activity_id)
-        .values(attendee_count=Activity.attendee_count + count, total_minutes=Activity.total_minutes + minutes)
-        .execution_options(synchronize_session=False)
-    )
-    activity = session.get(Activity, activity_id)
-    if activity is not None:
-        session.expire(activity, ["attendee_count", "total_minutes"])
 
 
 def _recount(session: Session, activity_id: int) -> tuple[int, int]:

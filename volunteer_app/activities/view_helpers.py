@@ -15,6 +15,7 @@ from ..db import get_session
 from ..errors import DomainError
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS
 from ..models import Activity, Membership, Team, Volunteer
+from ..teams.rules import active_member
 from ..teams.service import team_for_leader
 from ..web import register_lookup
 from . import bp, service
@@ -64,7 +65,7 @@ def theme_choices() -> list[SelectChoice]:
 def team_members(team_id: int) -> list[Volunteer]:
     return list(get_session().exec(
         select(Volunteer).join(Membership, Membership.volunteer_id == Volunteer.id)
-        .where(Membership.team_id == team_id, Membership.status == "active", Volunteer.deleted_at.is_(None))
+        .where(*active_member(team=team_id), Volunteer.deleted_at.is_(None))
         .order_by(Volunteer.name).limit(2000)
     ).all())
 

@@ -160,11 +160,6 @@ def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Memb
     return _membership(session, team_id, volunteer_id, "active", "pending")
 
 
-def active_member(*, session: Session, team_id: int, volunteer_id: int) -> Membership | None:
-    """The active membership of volunteer in team, if any."""
-    return _membership(session, team_id, volunteer_id, "active")
-
-
 # --- helpers ---------------------------------------------------------------------------------------
 
 

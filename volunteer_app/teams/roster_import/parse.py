@@ -20,6 +20,10 @@ MAX_ROWS = 200_000
 # and at most MAX_SHEET_ROWS rows, empty ones included, are looked at before the file is refused.
 MAX_COLUMNS = 50
 MAX_SHEET_ROWS = MAX_ROWS + 50_000
+# The csv module cannot stop inside a record, so a CSV record is bounded before it is parsed: it may hold at most
+# MAX_CSV_DELIMITERS commas (cells <= commas + 1; quoted commas count too, hence the margin over MAX_COLUMNS),
+# else the file is refused like an oversized sheet. Records are read one at a time, never all at once.
+MAX_CSV_DELIMITERS = 4 * MAX_COLUMNS
 MAX_UNPACKED_BYTES = 400_000_000  # a 166,000-row roster unpacks to well under 100 MB
 PROGRESS_EVERY = 5_000
 
@@ -159,8 +163,26 @@ def _csv_rows(data: bytes) -> Iterator[tuple[int, Iterable]]:
             continue
     else:
         raise ImportFileError("unreadable")
+    return _csv_records(content)
+
+
+def _csv_records(content: str) -> Iterator[tuple[int, list[str]]]:
+    """The records one at a time; the lines of a record are counted before the csv module sees them."""
+    spent = 0  # commas in the lines of the record being read
+
+    def lines() -> Iterator[str]:
+        nonlocal spent
+        for line in io.StringIO(content, newline=""):
+            spent += line.count(",")
+            if spent > MAX_CSV_DELIMITERS:
+                raise ImportFileError("sheet_too_large", limit=MAX_SHEET_ROWS)
+            yield line
+
     try:
-        return iter(list(enumerate(csv.reader(io.StringIO(content, newline="")), start=1)))
+        # The reader asks for a record's lines only when it is asked for that record (it never reads ahead).
+        for number, cells in enumerate(csv.reader(lines()), start=1):
+            yield number, cells
+            spent = 0
     except csv.Error:
         raise ImportFileError("unreadable") from None
 
