@@ -83,6 +83,10 @@ def test_a_non_member_is_never_entered_by_name_but_may_show_a_code_at_an_activit
     scanned = checkin.check_in(session=session, activity_id=open_to_all.id, volunteer_id=world.member_b.id,
                                method="leader_scan", recorded_by_id=world.leader_a.id)
     assert scanned.method == "leader_scan"
+    with pytest.raises(CheckinError) as excinfo:  # once in with a code, entering them by name says they are in
+        checkin.check_in(session=session, activity_id=open_to_all.id, volunteer_id=world.member_b.id,
+                         method="leader_manual", recorded_by_id=world.leader_a.id)
+    assert excinfo.value.code == "already_checked_in"
 
 
 def test_the_self_scan_gate_refuses_an_office_account(app, session, world, open_to_all):

@@ -81,8 +81,16 @@ def check_in(
 ) -> Attendance:
     """Check a volunteer in to an open activity, exactly once: read_gate, plan_check_in, apply_check_in."""
     gate = read_gate(session=session, activity_id=activity_id, volunteer_id=volunteer_id, recorded_by_id=recorded_by_id)
-    planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method=method, recorded_by_id=recorded_by_id, at=at,
-                            device_hash=device_hash, geo=geo)
+    try:
+        planned = plan_check_in(gate=gate, volunteer_id=volunteer_id, method=method, recorded_by_id=recorded_by_id,
+                                at=at, device_hash=device_hash, geo=geo)
+    except CheckinError as error:
+        # Someone from outside the team who came in with a code is in already: say so, not "members only".
+        existing = attendance_of(session=session, activity_id=activity_id, volunteer_id=volunteer_id) \
+            if error.code == "members_by_name" else None
+        if existing is None:
+            raise
+        _raise_existing(existing)
     return session.get(Attendance, apply_check_in(session=session, planned=planned))
 
 
