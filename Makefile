@@ -17,9 +17,12 @@ RUN_WORKERS = $(if $(filter memory://%,$(RATELIMIT_STORAGE_URI)),1,$(WORKERS))
 
 .PHONY: run test setup setup-test constraints messages migration bench-seed clean
 
-run: setup  ## set up, migrate, seed the city demo if empty, compute its signals, serve on http://127.0.0.1:5000
+run: setup  ## set up, migrate, seed the city demo if empty, keep it alive, compute its signals, serve on http://127.0.0.1:5000
+	@$(BIN)/python -c 'import socket, sys; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind((sys.argv[1], int(sys.argv[2])))' $(HOST) $(PORT) 2>/dev/null \
+	  || { echo "Port $(PORT) on $(HOST) is in use: stop what serves there, or run make run PORT=5001"; exit 1; }
 	$(BIN)/volunteer-app db upgrade
 	$(BIN)/volunteer-app seed-demo --scale city --if-empty
+	$(BIN)/volunteer-app demo refresh
 	$(BIN)/volunteer-app signals refresh
 	RATELIMIT_STORAGE_URI=$(RATELIMIT_STORAGE_URI) WEB_CONCURRENCY=$(RUN_WORKERS) \
 	$(BIN)/granian --interface wsgi --host $(HOST) --port $(PORT) --workers $(RUN_WORKERS) --blocking-threads 4 --access-log --factory volunteer_app:create_app

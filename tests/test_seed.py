@@ -379,3 +379,38 @@ def test_the_database_is_ready_for_the_app_after_seeding(seeded, app, backend, d
                 raw = conn.connection.driver_connection
                 assert raw.execute("PRAGMA foreign_keys").fetchone()[0] == 1
                 assert raw.execute("PRAGMA cache_size").fetchone()[0] == -2000
+
+
+# --- demo refresh -------------------------------------------------------------------------
+
+
+def test_demo_refresh_keeps_an_activity_open_for_the_demo_leader(runner, seeded, db):
+    from volunteer_app.seed.refresh import refresh_demo
+
+    leader = db.execute(select(Volunteer).where(Volunteer.phone == LEADER_PHONE)).scalar_one()
+    later = NOW_UTC + timedelta(days=2)  # a newcomer comes back two days after seeding: nothing is open any more
+    done = refresh_demo(session=db, now=later)
+    db.commit()
+    assert done.closed >= 1 and done.opened is not None and done.is_demo
+    opened = db.get(Activity, done.opened.id)
+    assert opened.status == "open" and opened.created_by_id == leader.id
+    assert opened.starts_at < later < opened.ends_at
+    again = refresh_demo(session=db, now=later + timedelta(minutes=5))  # safe to run again: nothing new
+    db.commit()
+    assert again.opened is None and again.closed == 0
+    still_open = db.execute(select(func.count()).select_from(Activity).where(
+        Activity.status == "open", Activity.ends_at > later)).scalar_one()
+    assert still_open == 1
+
+
+def test_demo_refresh_command_prints_the_logins(runner, seeded):
+    result = runner.invoke(args=["demo", "refresh"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "Demo logins" in result.output and LEADER_PHONE in result.output and VOLUNTEER_PHONE in result.output
+
+
+def test_demo_refresh_leaves_a_database_without_the_demo_alone(runner, db):
+    result = runner.invoke(args=["demo", "refresh"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    assert "no demo leader" in result.output
+    assert db.execute(select(func.count()).select_from(Activity)).scalar_one() == 0

@@ -25,17 +25,14 @@ from .plan import (
     CHINA,
     DEMO_PASSWORD,
     DEMO_PASSWORD_HASH,
-    DISTRICT_OFFICE_PHONE,
-    LEADER_PHONE,
     MEMBERSHIP_COLUMNS,
-    OFFICE_PHONE,
     PHOTO_COLUMNS,
     Scale,
     TEAM_COLUMNS,
     VOLUNTEER_COLUMNS,
-    VOLUNTEER_PHONE,
     _device,
 )
+from .refresh import demo_logins
 
 
 class Seeder(CityPlan, PeoplePlan, ActivityPlan):
@@ -152,12 +149,7 @@ def seed_database(engine: Engine, *, scale: Scale, seed: int, now: int) -> dict:
             conn.connection.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     report = seeder.report
     team, second = seeder.demo_teams
-    report["logins"] = [
-        ("office (city-wide)", OFFICE_PHONE, "周敏", ""),
-        ("office (one district)", DISTRICT_OFFICE_PHONE, "陈静", f"{DISTRICTS[0]} only"),
-        ("team leader", LEADER_PHONE, "李建国", f"{team.name}, {second.name}; an activity is open now"),
-        ("volunteer", VOLUNTEER_PHONE, "王小红", team.name),
-    ]
+    report["logins"] = demo_logins([team.name, second.name], DISTRICTS[0], team.name)
     return report
 
 

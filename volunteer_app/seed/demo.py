@@ -12,7 +12,8 @@ from sqlmodel import Session
 from ..db import get_engine
 from ..models import Team, Unit, Volunteer
 from .database import seed_database
-from .plan import CHINA, DEMO_PASSWORD, SCALES
+from .plan import CHINA, SCALES
+from .refresh import echo_logins
 
 
 @click.command("seed-demo")
@@ -50,9 +51,7 @@ def seed_demo_command(scale: str, seed: int, if_empty: bool, now_text: str | Non
         f"{report['attendances']:,} attendances, {report['photos']:,} photos."
     )
     click.echo("The signals of padding are computed by `volunteer-app signals refresh` (cron; `make run` runs it).")
-    click.echo(f"\nDemo logins (password for all: {DEMO_PASSWORD}):")
-    for role, phone, name, note in report["logins"]:
-        click.echo(f"  {role:<22} {phone}  {name}{'  ' + note if note else ''}")
+    echo_logins(report["logins"])
 
 
 def _parse_now(text: str | None) -> int:
