@@ -30,7 +30,7 @@ def local(dt):
 def activity_form(theme_id, **overrides):
     start = utcnow().replace(second=0, microsecond=0) - timedelta(minutes=10)
     data = {"theme": str(theme_id), "title": "路口文明劝导", "place": "人民路口", "starts_at": local(start),
-            "ends_at": local(start + timedelta(hours=2)), "expected_headcount": "20", "members_only": "y",
+            "ends_at": local(start + timedelta(hours=2)), "capacity": "20", "members_only": "y",
             "qr_mode": "rotating", "lat": "", "lng": "", "radius_m": ""}
     data.update(overrides)
     return data
@@ -50,7 +50,7 @@ def test_leader_creates_opens_runs_and_closes(client, auth, session, world):
     session.commit()
     fresh(session)
     activity = session.exec(select(Activity)).one()
-    assert activity.status == "scheduled" and activity.expected_headcount == 20
+    assert activity.status == "scheduled" and activity.capacity == 20
     assert client.get(f"/activities/{activity.id}/edit").status_code == 200
     response = client.post(f"/activities/{activity.id}/edit", data=activity_form(theme_id, title="新标题"))
     assert response.status_code == 303
@@ -103,7 +103,7 @@ def test_form_errors_are_shown_beside_the_fields(client, auth, session, world):
     auth.login(world.leader_a.phone)
     start = utcnow().replace(second=0, microsecond=0)
     bad = activity_form(theme_id, title="", ends_at=local(start - timedelta(hours=1)), starts_at=local(start),
-                        lat="NaN", lng="", radius_m="5", expected_headcount="-3")
+                        lat="NaN", lng="", radius_m="5", capacity="-3")
     response = client.post(f"/teams/{world.team_a.id}/activities/new", data=bad)
     assert response.status_code == 400
     page = response.get_data(as_text=True)
@@ -416,7 +416,7 @@ def test_position_sent_with_the_button_is_kept_as_a_verdict(client, auth, sessio
 
 @pytest.mark.parametrize("field, value", [
     ("starts_at", "not a date"), ("starts_at", "2026-13-45T99:99"), ("ends_at", ""), ("theme", "999999"),
-    ("theme", "abc"), ("expected_headcount", "1e9"), ("radius_m", "-1"), ("lat", "Infinity"), ("qr_mode", "laser"),
+    ("theme", "abc"), ("capacity", "1e9"), ("radius_m", "-1"), ("lat", "Infinity"), ("qr_mode", "laser"),
     ("title", "x" * 10_000),
 ])
 def test_bad_activity_fields_are_named_not_a_500(client, auth, session, world, field, value):

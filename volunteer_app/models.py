@@ -41,6 +41,9 @@ JOIN_POLICIES = ("approve", "auto")
 MEMBERSHIP_ROLES = ("member", "leader")
 MEMBERSHIP_STATUSES = ("pending", "active", "left", "rejected")
 ACTIVITY_STATUSES = ("scheduled", "open", "closed", "cancelled")
+AUDIENCES = ("team", "unit", "city")  # who may sign up: the team's members, anyone in a unit subtree, anyone
+ADMISSIONS = ("auto", "leader")  # sign-ups admitted automatically, or by the leader one by one
+SIGNUP_STATUSES = ("pending", "admitted", "waitlisted", "declined", "cancelled", "no_show")
 QR_MODES = ("rotating", "poster")
 ATTENDANCE_METHODS = ("self_scan", "leader_scan", "leader_manual", "retro_log")
 LIVE_METHODS = ("self_scan", "leader_scan")
@@ -153,6 +156,9 @@ class Activity(SQLModel, table=True):
         CheckConstraint("status IN ('scheduled','open','closed','cancelled')", name="ck_activity_status"),
         CheckConstraint("qr_mode IN ('rotating','poster')", name="ck_activity_qr_mode"),
         CheckConstraint("ends_at > starts_at", name="ck_activity_window"),
+        CheckConstraint("audience IN ('team','unit','city')", name="ck_activity_audience"),
+        CheckConstraint("admission IN ('auto','leader')", name="ck_activity_admission"),
+        CheckConstraint("(audience = 'unit') = (audience_unit_id IS NOT NULL)", name="ck_activity_audience_unit"),
         Index("ix_activity_starts", "starts_at"),
         Index("ix_activity_theme_starts", "theme_id", "starts_at"),
         Index("ix_activity_team_starts", "team_id", "starts_at"),
@@ -176,8 +182,21 @@ class Activity(SQLModel, table=True):
     ends_at: datetime
     status: str = Field(default="scheduled", max_length=16)
     qr_mode: str = Field(default="rotating", max_length=16)
-    members_only: bool = Field(default=True)
-    expected_headcount: int | None = None
+    members_only: bool = Field(default=True)  # the check-in's form of the audience: = (audience == "team")
+    capacity: int | None = None  # headcount limit of admitted sign-ups (招募人数); None: no limit
+    # Recruitment (招募): who may sign up, until when, how they are admitted, and what they need to know.
+    audience: str = Field(default="team", max_length=8, sa_column_kwargs={"server_default": "team"})
+    audience_unit_id: int | None = Field(default=None, foreign_key="unit.id")
+    signup_deadline: datetime | None = None  # None: sign-ups close when the activity starts
+    admission: str = Field(default="auto", max_length=8, sa_column_kwargs={"server_default": "auto"})
+    admitted_only: bool = Field(default=False, sa_column_kwargs={"server_default": "0"})  # only admitted check in
+    meeting_point: str = Field(default="", max_length=200, sa_column_kwargs={"server_default": ""})
+    meeting_lat: float | None = None
+    meeting_lng: float | None = None
+    requirements: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""))
+    # Sign-up tallies kept by the sign-up service with conditional updates (never more admitted than capacity).
+    admitted_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    waitlist_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     is_retro: bool = Field(default=False)  # logged after the fact, not run live
     secret: str = Field(max_length=64)  # per-activity HMAC key part; regenerating revokes every QR
     status_reason: str | None = Field(default=None, max_length=500)
@@ -222,6 +241,54 @@ class Attendance(SQLModel, table=True):
     geo_accuracy_m: int | None = None
     voided_at: datetime | None = None
     void_reason: str | None = Field(default=None, max_length=500)
+
+
+class Signup(SQLModel, table=True):
+    """A volunteer's sign-up (报名) for an upcoming activity; unique per (activity, volunteer).
+
+    Status: pending (waits for the leader), admitted (录用), waitlisted (in line, by id), declined,
+    cancelled (by the volunteer, or released when the activity was cancelled), no_show (admitted, never
+    checked in by the close).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("activity_id", "volunteer_id", name="uq_signup_activity_volunteer"),
+        CheckConstraint(
+            "status IN ('pending','admitted','waitlisted','declined','cancelled','no_show')", name="ck_signup_status"
+        ),
+        Index("ix_signup_activity_status", "activity_id", "status", "id"),  # the roster; the waitlist in order
+        Index("ix_signup_volunteer_status", "volunteer_id", "status"),  # my activities
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activity.id")
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    status: str = Field(max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="volunteer.id")  # the leader who admitted/declined
+    decided_at: datetime | None = None
+    reason: str | None = Field(default=None, max_length=500)  # the leader's reason for declining
+
+
+class Notice(SQLModel, table=True):
+    """A message to one person (通知), shown in the in-app notice centre; also sent by the other channels.
+
+    The text is rendered from `kind` and `params` when read, in the reader's language. `dedupe_key`
+    makes a notice that must go out once (a reminder) safe to send twice at once.
+    """
+
+    __table_args__ = (Index("ix_notice_volunteer_read", "volunteer_id", "read_at", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    kind: str = Field(max_length=30)
+    activity_id: int | None = Field(default=None, foreign_key="activity.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    params: dict = Field(default_factory=dict, sa_type=JSON)
+    dedupe_key: str | None = Field(default=None, max_length=80, unique=True)
+    created_at: datetime = Field(default_factory=utcnow)
+    read_at: datetime | None = None
 
 
 class ActiveMonths(SQLModel, table=True):

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-26 12:06:52.029988
+Create Date: 2026-12-03 17:00:38.368560
 """
 from typing import Sequence, Union
 
@@ -202,7 +202,18 @@ def upgrade() -> None:
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('qr_mode', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('members_only', sa.Boolean(), nullable=False),
-    sa.Column('expected_headcount', sa.Integer(), nullable=True),
+    sa.Column('capacity', sa.Integer(), nullable=True),
+    sa.Column('audience', sqlmodel.sql.sqltypes.AutoString(length=8), server_default='team', nullable=False),
+    sa.Column('audience_unit_id', sa.Integer(), nullable=True),
+    sa.Column('signup_deadline', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('admission', sqlmodel.sql.sqltypes.AutoString(length=8), server_default='auto', nullable=False),
+    sa.Column('admitted_only', sa.Boolean(), server_default='0', nullable=False),
+    sa.Column('meeting_point', sqlmodel.sql.sqltypes.AutoString(length=200), server_default='', nullable=False),
+    sa.Column('meeting_lat', sa.Float(), nullable=True),
+    sa.Column('meeting_lng', sa.Float(), nullable=True),
+    sa.Column('requirements', sa.Text(), server_default='', nullable=False),
+    sa.Column('admitted_count', sa.Integer(), server_default='0', nullable=False),
+    sa.Column('waitlist_count', sa.Integer(), server_default='0', nullable=False),
     sa.Column('is_retro', sa.Boolean(), nullable=False),
     sa.Column('secret', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('status_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
@@ -213,9 +224,13 @@ def upgrade() -> None:
     sa.Column('attendee_count', sa.Integer(), nullable=False),
     sa.Column('total_minutes', sa.Integer(), nullable=False),
     sa.Column('live_count', sa.Integer(), server_default='0', nullable=False),
+    sa.CheckConstraint("(audience = 'unit') = (audience_unit_id IS NOT NULL)", name='ck_activity_audience_unit'),
+    sa.CheckConstraint("admission IN ('auto','leader')", name='ck_activity_admission'),
+    sa.CheckConstraint("audience IN ('team','unit','city')", name='ck_activity_audience'),
     sa.CheckConstraint("qr_mode IN ('rotating','poster')", name='ck_activity_qr_mode'),
     sa.CheckConstraint("status IN ('scheduled','open','closed','cancelled')", name='ck_activity_status'),
     sa.CheckConstraint('ends_at > starts_at', name='ck_activity_window'),
+    sa.ForeignKeyConstraint(['audience_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['volunteer.id'], ),
     sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
     sa.ForeignKeyConstraint(['theme_id'], ['theme.id'], ),
@@ -278,6 +293,25 @@ def upgrade() -> None:
         batch_op.create_index('ix_attendance_tally', ['activity_id', 'voided_at', 'method', 'volunteer_id'], unique=False)
         batch_op.create_index('ix_attendance_volunteer_checkin', ['volunteer_id', 'checked_in_at'], unique=False)
 
+    op.create_table('notice',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=True),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('read_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['activity_id'], ['activity.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('dedupe_key')
+    )
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.create_index('ix_notice_volunteer_read', ['volunteer_id', 'read_at', 'id'], unique=False)
+
     op.create_table('photo',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('activity_id', sa.Integer(), nullable=False),
@@ -309,6 +343,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_scan_refusal_activity_id'), ['activity_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_scan_refusal_code'), ['code'], unique=False)
 
+    op.create_table('signup',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('activity_id', sa.Integer(), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=True),
+    sa.Column('decided_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.CheckConstraint("status IN ('pending','admitted','waitlisted','declined','cancelled','no_show')", name='ck_signup_status'),
+    sa.ForeignKeyConstraint(['activity_id'], ['activity.id'], ),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['volunteer.id'], ),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('activity_id', 'volunteer_id', name='uq_signup_activity_volunteer')
+    )
+    with op.batch_alter_table('signup', schema=None) as batch_op:
+        batch_op.create_index('ix_signup_activity_status', ['activity_id', 'status', 'id'], unique=False)
+        batch_op.create_index('ix_signup_volunteer_status', ['volunteer_id', 'status'], unique=False)
+
     # ### end Alembic commands ###
     # Triggers that keep the dashboard's summaries (autogenerate does not see them); idempotent.
     summary_triggers.create_triggers(op.get_bind())
@@ -316,6 +371,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table('signup', schema=None) as batch_op:
+        batch_op.drop_index('ix_signup_volunteer_status')
+        batch_op.drop_index('ix_signup_activity_status')
+
+    op.drop_table('signup')
     with op.batch_alter_table('scan_refusal', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_scan_refusal_code'))
         batch_op.drop_index(batch_op.f('ix_scan_refusal_activity_id'))
@@ -325,6 +385,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_photo_activity_id'))
 
     op.drop_table('photo')
+    with op.batch_alter_table('notice', schema=None) as batch_op:
+        batch_op.drop_index('ix_notice_volunteer_read')
+
+    op.drop_table('notice')
     with op.batch_alter_table('attendance', schema=None) as batch_op:
         batch_op.drop_index('ix_attendance_volunteer_checkin')
         batch_op.drop_index('ix_attendance_tally')

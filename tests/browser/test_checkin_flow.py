@@ -52,7 +52,7 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     leader.fill("#place", "人民路与解放路口")
     leader.fill("#starts_at", start.strftime("%Y-%m-%dT%H:%M"))
     leader.fill("#ends_at", (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
-    leader.fill("#expected_headcount", "12")
+    leader.fill("#capacity", "12")
     shot(leader, "create")
     leader.click("#activity-form button[type=submit]")
     leader.click("#open-activity")

@@ -42,7 +42,7 @@ class ActivityForm(FlaskForm):
                                    validators=[InputRequired(_l("Enter the start date and time."))])
     ends_at = DateTimeLocalField(_l("End"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                  validators=[InputRequired(_l("Enter the end date and time."))])
-    expected_headcount = IntegerField(
+    capacity = IntegerField(
         _l("Expected headcount"),
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Between 1 and 100000."))],
         render_kw={"inputmode": "numeric"})

@@ -128,7 +128,7 @@ def regenerate(activity: Activity):
 
 def _form_error(form, exc: DomainError) -> None:
     target = {"bad_window": form.ends_at, "too_long": form.ends_at, "too_far_ahead": form.starts_at,
-              "bad_theme": form.theme, "bad_fence": form.radius_m, "bad_headcount": form.expected_headcount}
+              "bad_theme": form.theme, "bad_fence": form.radius_m, "bad_headcount": form.capacity}
     field = target.get(exc.code)
     if field is not None:
         field.errors = list(field.errors) + [exc.message]
@@ -140,7 +140,7 @@ def _activity_fields(form: ActivityForm) -> dict:
     return {
         "theme_id": form.theme.data, "title": form.title.data, "place": form.place.data,
         "starts_at": to_utc(form.starts_at.data), "ends_at": to_utc(form.ends_at.data),
-        "expected_headcount": form.expected_headcount.data, "members_only": form.members_only.data,
+        "capacity": form.capacity.data, "members_only": form.members_only.data,
         "qr_mode": form.qr_mode.data, "lat": form.lat.data, "lng": form.lng.data, "radius_m": form.radius_m.data,
     }
 
@@ -150,5 +150,5 @@ def _form_data(activity: Activity):
 
     return SimpleNamespace(theme=activity.theme_id, title=activity.title, place=activity.place,
                            starts_at=to_local_naive(activity.starts_at), ends_at=to_local_naive(activity.ends_at),
-                           expected_headcount=activity.expected_headcount, members_only=activity.members_only,
+                           capacity=activity.capacity, members_only=activity.members_only,
                            qr_mode=activity.qr_mode, lat=activity.lat, lng=activity.lng, radius_m=activity.radius_m)

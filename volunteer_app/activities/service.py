@@ -3,7 +3,7 @@
 Public functions (keyword-only `session`; they only flush; errors are ActivityError with stable codes):
 
     create_activity(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
-                    expected_headcount=None, members_only=True, qr_mode="rotating",
+                    capacity=None, members_only=True, qr_mode="rotating",
                     lat=None, lng=None, radius_m=None, now=None) -> Activity
     update_activity(*, session, activity_id, actor_id, now=None, **same fields as create) -> Activity
     open_activity(*, session, activity_id, actor_id, at=None) -> Activity
@@ -103,7 +103,7 @@ def create_activity(
     place: str,
     starts_at: datetime,
     ends_at: datetime,
-    expected_headcount: int | None = None,
+    capacity: int | None = None,
     members_only: bool = True,
     qr_mode: str = "rotating",
     lat: float | None = None,
@@ -113,7 +113,7 @@ def create_activity(
 ) -> Activity:
     """A scheduled activity of the team; the caller checked that actor_id leads it."""
     team = _running_team(session, team_id, actor_id)
-    fields = _validated(session, theme_id, title, place, starts_at, ends_at, expected_headcount, members_only,
+    fields = _validated(session, theme_id, title, place, starts_at, ends_at, capacity, members_only,
                         qr_mode, lat, lng, radius_m, now or utcnow())
     activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
                         created_by_id=actor_id, status="scheduled", **fields)
@@ -129,7 +129,7 @@ def update_activity(*, session: Session, activity_id: int, actor_id: int, now: d
     if activity.status != "scheduled":
         raise ActivityError("not_editable")
     values = _validated(session, fields["theme_id"], fields["title"], fields["place"], fields["starts_at"],
-                        fields["ends_at"], fields.get("expected_headcount"), fields.get("members_only", True),
+                        fields["ends_at"], fields.get("capacity"), fields.get("members_only", True),
                         fields.get("qr_mode", "rotating"), fields.get("lat"), fields.get("lng"),
                         fields.get("radius_m"), now or utcnow())
     for key, value in values.items():
@@ -327,7 +327,7 @@ def themes(*, session: Session) -> list[Theme]:
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _validated(session, theme_id, title, place, starts_at, ends_at, expected_headcount, members_only, qr_mode,
+def _validated(session, theme_id, title, place, starts_at, ends_at, capacity, members_only, qr_mode,
                lat, lng, radius_m, now, past_allowed: bool = False) -> dict:
     theme = session.get(Theme, theme_id) if theme_id else None
     if theme is None or not theme.is_active:
@@ -338,7 +338,7 @@ def _validated(session, theme_id, title, place, starts_at, ends_at, expected_hea
         raise ActivityError("too_long")
     if not past_allowed and starts_at - now > MAX_AHEAD:
         raise ActivityError("too_far_ahead")
-    if expected_headcount is not None and not (1 <= expected_headcount <= MAX_HEADCOUNT):
+    if capacity is not None and not (1 <= capacity <= MAX_HEADCOUNT):
         raise ActivityError("bad_headcount")
     fence = (lat, lng, radius_m)
     if any(v is not None for v in fence):
@@ -347,8 +347,8 @@ def _validated(session, theme_id, title, place, starts_at, ends_at, expected_hea
             raise ActivityError("bad_fence")
     return {
         "theme_id": theme.id, "title": title.strip()[:120], "place": (place or "").strip()[:200],
-        "starts_at": starts_at, "ends_at": ends_at, "expected_headcount": expected_headcount,
-        "members_only": bool(members_only), "qr_mode": qr_mode if qr_mode in QR_MODES else "rotating",
+        "starts_at": starts_at, "ends_at": ends_at, "capacity": capacity,
+        "members_only": bool(members_only), "audience": "team" if members_only else "city", "qr_mode": qr_mode if qr_mode in QR_MODES else "rotating",
         "lat": lat, "lng": lng, "radius_m": radius_m,
     }
 

@@ -295,7 +295,8 @@ class ActivityPlan:
         if spec.status == "closed":
             closed = ts(created + 60) if spec.is_retro else ts(spec.end + (spec.id % 40) * 60)
         headcount = int(spec.k) if spec.status in ("scheduled", "closed") and spec.k else None
+        members_only = not spec.title.startswith("学雷锋")
         return (spec.id, spec.team.id, theme_id, spec.team.unit_id, spec.title, spec.place, ts(spec.start),
-                ts(spec.end), spec.status, "poster" if spec.id % 5 == 0 else "rotating", not spec.title.startswith("学雷锋"),
-                headcount, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
+                ts(spec.end), spec.status, "poster" if spec.id % 5 == 0 else "rotating", members_only,
+                headcount, "team" if members_only else "city", "auto", False, "", 0, 0, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
                 self._recorder(spec), ts(created), opened, closed, count, minutes)

@@ -114,7 +114,8 @@ TEAM_COLUMNS = ("id", "name", "unit_id", "description", "contact_name", "contact
                 "applied_by_id", "decided_by_id", "decided_at", "join_policy", "invite_nonce", "created_at")
 MEMBERSHIP_COLUMNS = ("id", "team_id", "volunteer_id", "role", "status", "created_at", "joined_at", "updated_at")
 ACTIVITY_COLUMNS = ("id", "team_id", "theme_id", "unit_id", "title", "place", "starts_at", "ends_at", "status",
-                    "qr_mode", "members_only", "expected_headcount", "is_retro", "secret", "status_reason",
+                    "qr_mode", "members_only", "capacity", "audience", "admission", "admitted_only", "meeting_point",
+                    "admitted_count", "waitlist_count", "is_retro", "secret", "status_reason",
                     "created_by_id", "created_at", "opened_at", "closed_at", "attendee_count", "total_minutes",
                     "live_count")
 ATTENDANCE_COLUMNS = ("id", "activity_id", "volunteer_id", "checked_in_at", "checked_out_at", "checkout_auto",

@@ -1,0 +1,40 @@
+"""Notices (通知): one way to tell a person something, through every configured channel.
+
+    send(*, session, volunteer_id, kind, activity_id=None, team_id=None, params=None, dedupe_key=None) -> bool
+
+The in-app notice centre is the Notice table itself: `send` always writes a row there, then hands the notice
+to the other channels (`NOTICE_CHANNELS` in the app config: callables taking the Notice; the SMS channel of
+the certificates issue plugs in here). A notice with a `dedupe_key` goes out at most once, even when two
+senders race (the unique key decides; the loser writes nothing and returns False). Like the services, `send`
+only flushes; the caller's transaction commits it.
+"""
+from __future__ import annotations
+
+from flask import current_app, has_app_context
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from .models import Notice, utcnow
+
+KINDS = (
+    "signup_admitted", "signup_declined", "signup_waitlisted", "signup_promoted", "activity_changed",
+    "activity_cancelled", "reminder_day", "reminder_hour", "join_approved",
+)
+
+
+def send(*, session: Session, volunteer_id: int, kind: str, activity_id: int | None = None,
+         team_id: int | None = None, params: dict | None = None, dedupe_key: str | None = None) -> bool:
+    """Record a notice for one person and pass it to the channels; False if its dedupe_key was sent already."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notice kind {kind!r}")
+    values = {"volunteer_id": volunteer_id, "kind": kind, "activity_id": activity_id, "team_id": team_id,
+              "params": params or {}, "dedupe_key": dedupe_key, "created_at": utcnow()}
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(Notice.__table__)
+    row = session.execute(insert.values(**values).on_conflict_do_nothing().returning(Notice.__table__.c.id)).first()
+    if row is None:
+        return False
+    notice = Notice(id=row.id, **values)
+    for channel in (current_app.config.get("NOTICE_CHANNELS", ()) if has_app_context() else ()):
+        channel(notice)
+    return True
