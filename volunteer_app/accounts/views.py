@@ -22,6 +22,7 @@ from ..web import office_or_404, page_arg, paginate, parse_id, wants_fragment
 from .auth import User
 from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
 from .phone import normalise_phone
+from .text_size import adopt_device_choice
 from .service import (AccountError, attendance_history, authenticate, end_sessions, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
 
@@ -98,6 +99,7 @@ def start_session(volunteer, *, remember: bool = False) -> None:
     kept = {key: http_session[key] for key in KEPT_ON_LOGIN if key in http_session}
     http_session.clear()
     http_session.update(kept)
+    adopt_device_choice(volunteer)
     login_user(User(volunteer), remember=remember)
 
 
