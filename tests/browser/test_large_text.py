@@ -64,6 +64,12 @@ def test_large_text_is_chosen_once_and_every_page_stays_usable(new_phone, app, s
     check_usable(phone, "me")
     phone.goto(f"/c/{token}")
     check_usable(phone, "checkin")
+    phone.goto(f"/lang/en?next=/c/{token}")  # English words are longer: the same pages again
+    check_usable(phone, "checkin-en")
+    for path, name in (("/", "home-en"), ("/me", "me-en")):
+        phone.goto(path)
+        check_usable(phone, name)
+    phone.goto("/lang/zh_CN?next=/")
 
     other = new_phone()  # the same person on another phone: the account remembers
     other.goto("/login")

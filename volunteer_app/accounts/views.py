@@ -169,8 +169,12 @@ def register():
             start_session(volunteer)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(after_login_target(), code=303)
-    elif request.method == "POST" and not form.consent.data and "consent" not in form.errors:
-        form.consent.errors = [AccountError("consent_required").message]
+    elif request.method == "POST":
+        # Say at once everything the service would refuse next, so one pass over the form fixes it all.
+        if not form.consent.data and "consent" not in form.errors:
+            form.consent.errors = [AccountError("consent_required").message]
+        if parse_id(form.community.data) is None:
+            form.community.errors = [AccountError("bad_unit").message]
     choices = unit_choices(session=session, district_id=parse_id(request.form.get("district")),
                            street_id=parse_id(request.form.get("street")))
     status = 400 if request.method == "POST" else 200
