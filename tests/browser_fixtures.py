@@ -84,7 +84,7 @@ def browser_login(page, phone: str, password: str) -> None:
     page.goto("/login")
     page.fill("input[name=phone]", phone)
     page.fill("input[name=password]", password)
-    page.click("main button[type=submit]")
+    page.click("button[type=submit]")
     page.wait_for_load_state()
 
 

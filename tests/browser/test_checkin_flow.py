@@ -67,7 +67,7 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     volunteer.click("#login-to-scan")
     volunteer.fill("input[name=phone]", world.member_a.phone)
     volunteer.fill("input[name=password]", PASSWORD)
-    volunteer.click("main button[type=submit]")
+    volunteer.click("button[type=submit]")
     volunteer.locator("#scan-button").wait_for()
     shot(volunteer, "scan-button")
     volunteer.click("#scan-button")

@@ -57,7 +57,7 @@ def test_large_text_is_chosen_once_and_every_page_stays_usable(new_phone, app, s
     phone.goto("/login")
     phone.fill("input[name=phone]", world.member_a.phone)
     phone.fill("input[name=password]", PASSWORD)
-    phone.click("main button[type=submit]")
+    phone.click("button[type=submit]")
     phone.wait_for_url("**/")
     check_usable(phone, "home")
     phone.goto("/me")
@@ -75,7 +75,7 @@ def test_large_text_is_chosen_once_and_every_page_stays_usable(new_phone, app, s
     other.goto("/login")
     other.fill("input[name=phone]", world.member_a.phone)
     other.fill("input[name=password]", PASSWORD)
-    other.click("main button[type=submit]")
+    other.click("button[type=submit]")
     other.wait_for_url("**/")
     assert other.locator("#text-size-switch").inner_text() == "标准版"
 
@@ -83,7 +83,7 @@ def test_large_text_is_chosen_once_and_every_page_stays_usable(new_phone, app, s
 def test_registration_errors_are_announced_focused_and_go_once_fixed(new_phone, world):
     phone = new_phone()
     phone.goto("/register")
-    phone.click("main button[type=submit]")
+    phone.click("button[type=submit]")
     phone.wait_for_load_state()
     errors = phone.locator(".field-error:visible")
     assert errors.count() >= 4
