@@ -24,7 +24,7 @@ TEXTS = {
     "signup_promoted": _l("A place came free: you are admitted to “%(activity)s”, %(time)s."),
     "activity_changed": _l("“%(activity)s” has changed. It is now %(time)s at %(place)s."),
     "activity_cancelled": _l("“%(activity)s”, %(time)s, is cancelled."),
-    "reminder_day": _l("Reminder: “%(activity)s” starts %(time)s at %(place)s."),
+    "reminder_day": _l("Reminder: “%(activity)s”, %(time)s at %(place)s."),
     "reminder_hour": _l("Starting within the hour: “%(activity)s”, %(time)s at %(place)s."),
     "join_approved": _l("You are now a member of %(team)s."),
 }
