@@ -107,6 +107,22 @@ def test_a_notice_is_rendered_when_read_in_the_readers_language(app, session, wo
     assert joined.link == "/teams"
 
 
+def test_every_kind_has_its_words_in_both_languages(app, session, world, upcoming):
+    from volunteer_app.notices.render import TEXTS
+
+    assert set(TEXTS) == set(notify.KINDS)
+    for kind in notify.KINDS:
+        notify.send(session=session, volunteer_id=world.member_a.id, kind=kind,
+                    **({"team_id": world.team_a.id} if kind == "join_approved" else {"activity_id": upcoming.id}))
+    session.commit()
+    for lang in ("zh_CN", "en"):
+        with app.test_request_context("/", headers={"Cookie": f"lang={lang}"}):
+            texts = [item.text for item in render_notices(session=session, notices=notices_of(session, world.member_a),
+                                                          reader_id=world.member_a.id, now=NOON)]
+        assert len(set(texts)) == len(notify.KINDS) and all(texts)
+        assert all(("周末清扫" in text) != (kind == "join_approved") for kind, text in zip(notify.KINDS, texts))
+
+
 # --- the bell and the list over HTTP ----------------------------------------------------------------
 
 

@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlmodel import Session, select
+from werkzeug.routing import BuildError
 
 from ..i18n import current_language, localtime
 from ..models import Activity, Notice, Signup, Team, utcnow
@@ -79,7 +80,10 @@ def activity_link(activity: Activity) -> str:
     """The page a volunteer reads an activity on (falls back to the home page, which lists their activities)."""
     for endpoint in ACTIVITY_PAGES:
         if endpoint in current_app.view_functions:
-            return url_for(endpoint, activity_id=activity.id)
+            try:
+                return url_for(endpoint, activity_id=activity.id)
+            except BuildError:  # a page that names the activity otherwise: not one of ours to guess
+                continue
     return url_for("home.index")
 
 
