@@ -37,8 +37,8 @@ CHANGED = {
 }
 # Kinds after which the person is (still) expected to come: the list offers the calendar file.
 COMING = ("signup_admitted", "signup_promoted", "reminder_day", "reminder_hour", "activity_changed")
-# The page a volunteer opens an activity on, first one the app has (the find page's detail, then the leader's).
-ACTIVITY_PAGES = ("activities.find_detail", "activities.public_detail", "activities.view")
+# The page a volunteer reads an activity on (the find page's detail, /activities/<id>/info), if the app has it.
+ACTIVITY_PAGES = ("activities.info",)
 
 
 @dataclass(frozen=True)
