@@ -49,7 +49,7 @@ def upcoming(session, world):
     the volunteer waitlisted, member_b declined."""
     activity = factories.make_activity(session, world.team_a, title="周末清扫", starts_at=NOON + timedelta(hours=21),
                                        place="清和社区广场", meeting_point="东门花坛", requirements="手套、水杯",
-                                       audience="city", members_only=False, capacity=2)
+                                       audience="city", members_only=False, capacity=40)
     signup(session, activity, world.member_a)
     signup(session, activity, world.leader_a)
     signup(session, activity, world.volunteer, "waitlisted")
