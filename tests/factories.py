@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, select
 from werkzeug.security import generate_password_hash
 
+from volunteer_app.accounts import numbers
 from volunteer_app.models import Activity, Attendance, Membership, Team, Theme, Unit, Volunteer, utcnow
 
 PASSWORD = "correct horse 42"
@@ -42,6 +43,7 @@ def make_volunteer(session: Session, name: str = "张三", *, phone: str | None 
                           office_unit_id=office_unit.id if office_unit else None, consent_at=utcnow())
     session.add(volunteer)
     session.flush()
+    numbers.assign(session=session, volunteer=volunteer)
     return volunteer
 
 

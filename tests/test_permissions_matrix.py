@@ -35,6 +35,7 @@ from volunteer_app.models import (
     Activity,
     Attendance,
     AuditEvent,
+    CorrectionRequest,
     ImportJob,
     Membership,
     Notice,
@@ -71,6 +72,8 @@ VIEWER_A = row(anon=LOGIN, leader_a=OK, office=OK, rest=NF)  # team A's leaders,
 OFFICE_ANY = row(anon=LOGIN, office=OK, office_d2=OK, rest=NF)
 OFFICE_A = row(anon=LOGIN, office=OK, rest=NF)  # an object in district 1: the district-2 office gets 404
 ANONYMOUS_ONLY = row(anon=OK, rest=REDIRECT)
+RECORD_OF_A = row(anon=LOGIN, member=OK, leader_a=OK, office=OK, rest=NF)  # member_a's record
+OWNER_A = row(anon=LOGIN, member=OK, rest=NF)  # member_a only
 # A members-only activity's code: the page for anyone not logged in (log in first), members get the button,
 # everyone else a translated "members only" refusal (403, counted).
 MEMBERS_ONLY_SCAN = row(anon=OK, member=OK, leader_a=OK, rest=403)
@@ -111,6 +114,22 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("accounts.people_search", "GET"): Try(lambda s: "/office/people", OFFICE_ANY),
     ("accounts.people_search", "POST"): Try(lambda s: "/office/people", OFFICE_ANY, data=lambda s: {"q": "赵"}),
     ("accounts.office_issue_reset", "POST"): Try(lambda s: f"/office/people/{s['member_id']}/reset", OFFICE_A),
+    # --- the record and correction requests ------------------------------------------------------
+    # member_a's record: member_a (their own; /people/<self> redirects to /me), team A's leader, the office
+    # over district 1; nobody else
+    ("record.person", "GET"): Try(lambda s: f"/people/{s['member_id']}", RECORD_OF_A),
+    ("record.attendance", "GET"): Try(lambda s: f"/record/{s['attendance']}", RECORD_OF_A),
+    ("record.ask_fix", "GET"): Try(lambda s: f"/record/{s['attendance']}/correction", OWNER_A),
+    ("record.ask_fix", "POST"): Try(lambda s: f"/record/{s['attendance']}/correction", OWNER_A,
+                                    data=lambda s: {"hours": "abc", "reason": "签退时间不对"}),
+    ("record.ask_missing", "GET"): Try(lambda s: "/me/corrections/missing", LOGGED_IN),
+    ("record.ask_missing", "POST"): Try(lambda s: "/me/corrections/missing", LOGGED_IN,
+                                        data=lambda s: {"activity": s["closed"], "hours": "1", "reason": "漏签"}),
+    ("record.my_requests", "GET"): Try(lambda s: "/me/corrections", LOGGED_IN),
+    ("activities.team_requests", "GET"): Try(lambda s: f"/teams/{s['team_a']}/corrections", VIEWER_A),
+    ("activities.request_page", "GET"): Try(lambda s: f"/corrections/{s['request']}", VIEWER_A),
+    ("activities.resolve", "POST"): Try(lambda s: f"/corrections/{s['request']}/decline", VIEWER_A,
+                                        data=lambda s: {"answer": "当天没有看到你"}),
     # --- privacy -------------------------------------------------------------------------------
     ("privacy.index", "GET"): Try(lambda s: "/privacy", LOGGED_IN),
     ("privacy.export", "POST"): Try(lambda s: "/privacy/export/json", LOGGED_IN),
@@ -251,6 +270,9 @@ def scene(session, world) -> dict:
     session.add(Signup(activity_id=scheduled.id, volunteer_id=world.member_a.id, status="admitted"))
     notice = Notice(volunteer_id=world.member_a.id, kind="signup_admitted", activity_id=scheduled.id)
     session.add(notice)
+    request = CorrectionRequest(volunteer_id=world.member_a.id, activity_id=closed.id, team_id=world.team_a.id,
+                                attendance_id=attendance.id, kind="fix", minutes=90, reason="我待了一个半小时")
+    session.add(request)
     session.flush()
     session.commit()
     return {
@@ -258,6 +280,7 @@ def scene(session, world) -> dict:
         "leader_a": world.leader_a.id, "open": open_.id, "poster": poster.id, "scheduled": scheduled.id,
         "closed": closed.id, "attendance": attendance.id, "photo": photo.id, "membership_b_in_a": waiting.id,
         "job": job.id, "reset_token": reset_token, "notice": notice.id,
+        "request": request.id,
         "invite": invite_token(world.team_a, secret_key=SECRET),
         "token": tokens.rotating_token(secret_key=SECRET, activity_id=open_.id, activity_secret=open_.secret),
         "personal": tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=1),
@@ -284,6 +307,7 @@ def fingerprint(session) -> tuple:
                            .order_by(Volunteer.id)).all()),
         tuple(session.exec(select(Notice.id, Notice.volunteer_id, Notice.read_at).order_by(Notice.id)).all()),
         tuple(session.exec(select(Signup.id, Signup.status).order_by(Signup.id)).all()),
+        tuple(session.exec(select(CorrectionRequest.id, CorrectionRequest.status).order_by(CorrectionRequest.id)).all()),
     )
 
 

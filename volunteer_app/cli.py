@@ -64,7 +64,7 @@ def create_admin(phone: str, name: str, password: str, unit_code: str | None) ->
     """Create an office account."""
     from sqlmodel import select
 
-    from .accounts.service import AccountError, create_volunteer
+    from .accounts.service import AccountError, create_volunteer  # gives the volunteer number too
     from .models import Unit
 
     if len(password) < 8:

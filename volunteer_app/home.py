@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import select
 
+from .activities.correction_requests import overdue_by_team
 from .db import get_session
 from .models import Activity, Attendance, Team, Theme, Unit, utcnow
 from .reports.queries import city_totals
@@ -39,6 +40,7 @@ def index():
         if teams:
             context["led_teams"] = teams
             context["member_counts"] = active_member_counts(session=session, team_ids=[t.id for t in teams])
+            context["overdue_requests"] = overdue_by_team(session=session, team_ids=[t.id for t in teams])
             context["team_activities"] = session.exec(
                 select(Activity, Team, Theme)
                 .join(Team, Team.id == Activity.team_id)

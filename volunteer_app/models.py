@@ -50,6 +50,8 @@ LIVE_METHODS = ("self_scan", "leader_scan")
 GEO_STATUSES = ("inside", "outside", "unknown")
 IMPORT_KINDS = ("teams", "volunteers")
 IMPORT_STATUSES = ("queued", "validating", "writing", "done", "failed")
+CORRECTION_KINDS = ("fix", "missing")  # a recorded attendance is wrong; I was there but am not recorded
+CORRECTION_STATUSES = ("open", "accepted", "declined")
 
 
 class Unit(SQLModel, table=True):
@@ -423,6 +425,38 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class CorrectionRequest(SQLModel, table=True):
+    """A volunteer's request to fix an attendance of theirs or to add a missing one (纠错申请).
+
+    The team's leader (or the office) resolves it: accepted through the corrections service
+    (activities/corrections.py), so every rule of a correction holds, or declined with a reason.
+    """
+
+    __tablename__ = "correction_request"
+    __table_args__ = (
+        CheckConstraint("kind IN ('fix','missing')", name="ck_correction_request_kind"),
+        CheckConstraint("status IN ('open','accepted','declined')", name="ck_correction_request_status"),
+        CheckConstraint("(kind = 'fix') = (attendance_id IS NOT NULL)", name="ck_correction_request_attendance"),
+        Index("ix_correction_request_team_status", "team_id", "status", "created_at"),
+        Index("ix_correction_request_volunteer", "volunteer_id", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    activity_id: int = Field(foreign_key="activity.id", index=True)
+    team_id: int = Field(foreign_key="team.id")  # the activity's team, whose leaders resolve it
+    attendance_id: int | None = Field(default=None, foreign_key="attendance.id")  # kind "fix"
+    kind: str = Field(max_length=8)
+    minutes: int | None = None  # the credited minutes the volunteer asks for (None: keep as recorded)
+    reason: str = Field(max_length=500)
+    status: str = Field(default="open", max_length=10)
+    created_at: datetime = Field(default_factory=utcnow)
+    resolved_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    resolved_at: datetime | None = None
+    resolved_minutes: int | None = None  # the credited minutes after an accepted request
+    answer: str | None = Field(default=None, max_length=500)  # the leader's reason
 
 
 class ImportJob(SQLModel, table=True):

@@ -11,7 +11,8 @@ only flushes; the caller's transaction commits it.
 What a notice is about comes from its row: `activity_id` for every kind but join_approved (`team_id`). The text
 is rendered when read (volunteer_app/notices/render.py), in the reader's language, from the activity or team
 as they are then, so `params` holds only what the rows do not: `reason` (str, the leader's words) for
-signup_declined and activity_cancelled; `changed` (a list of "time", "place", "meeting_point", "title") for
+signup_declined, activity_cancelled and the correction kinds (correction_accepted / correction_declined, about
+a correction request of the activity); `changed` (a list of "time", "place", "meeting_point", "title") for
 activity_changed. A reminder's dedupe_key is built by reminder_key() (one per activity, person and start time,
 so a moved activity reminds again).
 """
@@ -26,7 +27,8 @@ from .models import Notice, utcnow
 # The kinds of notice; each has its text in volunteer_app/notices/render.py.
 KINDS = (
     "signup_admitted", "signup_declined", "signup_waitlisted", "signup_promoted", "activity_changed",
-    "activity_cancelled", "reminder_day", "reminder_hour", "join_approved",
+    "activity_cancelled", "reminder_day", "reminder_hour", "join_approved", "correction_accepted",
+    "correction_declined",
 )
 
 

@@ -68,6 +68,6 @@ class ResetPasswordForm(NewPasswordMixin, FlaskForm):
 class PersonSearchForm(FlaskForm):
     """A POST form: every search the office makes is written to the audit log."""
 
-    q = StringField(_l("Name, mobile number or its last four digits"),
+    q = StringField(_l("Name, volunteer number, mobile number or its last four digits"),
                     validators=[DataRequired(_l("Enter what to search for.")),
                                 Length(min=2, max=40, message=_l("Enter 2 to 40 characters."))])

@@ -16,6 +16,7 @@ from ..errors import DomainError
 from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import active_member
 from ..units import community, units_in_scope
+from . import numbers
 from .phone import mask_phone, normalise_phone
 
 # Checked against when the phone is unknown, so that a wrong phone costs as long as a wrong password.
@@ -121,6 +122,7 @@ def create_volunteer(
             session.flush()
     except IntegrityError:
         raise AccountError("phone_taken") from None
+    numbers.assign(session=session, volunteer=volunteer)
     return volunteer
 
 
@@ -231,11 +233,13 @@ class PersonHit:
 def search_people(
     *, session: Session, office: Volunteer, query: str, scope: str | None, limit: int = 20
 ) -> list[PersonHit]:
-    """People matching a name, a full phone number or its last four digits, inside the office's scope; audited."""
+    """People matching a name, a volunteer number, a full phone number or its last four digits, inside the office's scope; audited."""
     text = query.strip()
     number = normalise_phone(text)
     statement = select(Volunteer).where(Volunteer.deleted_at.is_(None), Volunteer.role == "volunteer")
-    if number:
+    if numbers.is_valid(text):
+        statement = statement.where(Volunteer.volunteer_no == numbers.normalise(text))
+    elif number:
         statement = statement.where(Volunteer.phone == number)
     elif len(text) == 4 and text.isdigit():
         statement = statement.where(Volunteer.phone_tail == text)

@@ -28,7 +28,12 @@ TEXTS = {
     "reminder_day": _l("Reminder: “%(activity)s”, %(time)s at %(place)s."),
     "reminder_hour": _l("Starting within the hour: “%(activity)s”, %(time)s at %(place)s."),
     "join_approved": _l("You are now a member of %(team)s."),
+    "correction_accepted": _l("Your correction request for “%(activity)s”, %(time)s, was accepted: "
+                              "your record is corrected."),
+    "correction_declined": _l("Your correction request for “%(activity)s”, %(time)s, was declined."),
 }
+# Kinds whose link is a page of the reader's own rather than the activity's.
+OWN_PAGES = {"correction_accepted": "record.my_requests", "correction_declined": "record.my_requests"}
 CHANGED = {
     "time": _l("time"),
     "place": _l("place"),
@@ -96,7 +101,7 @@ def _render(notice: Notice, activities: dict[int, Activity], teams: dict[int, Te
     if activity is not None:
         text = template % {"activity": activity.title, "time": when(activity), "place": where(activity),
                            "team": team.name if team else ""} if template else activity.title
-        link = activity_link(activity)
+        link = url_for(OWN_PAGES[notice.kind]) if notice.kind in OWN_PAGES else activity_link(activity)
     else:
         text = template % {"team": team.name if team else "", "activity": "", "time": "", "place": ""} \
             if template else ""

@@ -3,7 +3,8 @@
 Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
-their phone as a team's contact, and their notices. Their sign-ups for activities still to come are
+their phone as a team's contact, and their notices. Their correction requests stay as nameless counts without
+their words or the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their sign-ups for activities still to come are
 cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
@@ -22,13 +23,15 @@ from werkzeug.security import check_password_hash
 
 from .. import audit
 from ..errors import DomainError
-from ..models import (Activity, Attendance, Membership, PasswordReset, Signup, Team, Theme, Unit, Volunteer,
+from ..models import (Activity, Attendance, CorrectionRequest, Membership, PasswordReset, Signup, Team, Theme, Unit, Volunteer,
                       utcnow)
 from ..notices.service import delete_notices_of, export_rows
 from ..teams.rules import active_leader
 
 DELETED_NAME = "已注销志愿者"
-EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv")
+EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv",
+                "corrections.csv")
+REMOVED_TEXT = ""  # what a deleted person's correction request keeps of their words (and the leader's answer)
 # Sign-ups that still hold or wait for a place, and the activities whose places can still be freed.
 LIVE_SIGNUP_STATUSES = ("pending", "admitted", "waitlisted")
 UPCOMING_ACTIVITY_STATUSES = ("scheduled", "open")
@@ -60,6 +63,7 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
     profile = {
         "name": volunteer.name,
         "phone": volunteer.phone,
+        "volunteer_no": volunteer.volunteer_no,
         "role": volunteer.role,
         "home_unit": home.name if home else None,
         "registered_at": _time(volunteer.created_at, tz),
@@ -133,8 +137,30 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
         }
         for notice, activity, team in export_rows(session=session, volunteer_id=volunteer_id)
     ]
+    corrections = [
+        {
+            "activity": activity.title,
+            "team": team.name,
+            "activity_starts_at": _time(activity.starts_at, tz),
+            "kind": request.kind,
+            "minutes_asked": request.minutes,
+            "reason": request.reason,
+            "asked_at": _time(request.created_at, tz),
+            "status": request.status,
+            "answered_at": _time(request.resolved_at, tz),
+            "minutes_credited": request.resolved_minutes,
+            "answer": request.answer,
+        }
+        for request, activity, team in session.exec(
+            select(CorrectionRequest, Activity, Team)
+            .join(Activity, Activity.id == CorrectionRequest.activity_id)
+            .join(Team, Team.id == CorrectionRequest.team_id)
+            .where(CorrectionRequest.volunteer_id == volunteer_id)
+            .order_by(CorrectionRequest.created_at, CorrectionRequest.id)
+        )
+    ]
     return {"profile": profile, "memberships": memberships, "attendances": attendances, "signups": signups,
-            "notices": notices}
+            "notices": notices, "corrections": corrections}
 
 
 def export_csv(data: dict, part: str) -> str:
@@ -162,6 +188,8 @@ _EMPTY_FIELDS = {
                     "checked_out_at", "credited_minutes", "method", "voided", "void_reason"),
     "signups": ("activity", "team", "activity_starts_at", "status", "signed_up_at", "decided_at", "reason"),
     "notices": ("kind", "activity", "team", "details", "sent_at", "read_at"),
+    "corrections": ("activity", "team", "activity_starts_at", "kind", "minutes_asked", "reason", "asked_at", "status",
+                    "answered_at", "minutes_credited", "answer"),
 }
 
 
@@ -223,6 +251,7 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
         reset.used_at = now
     released = _release_signups(session, volunteer_id, now)
     notices = delete_notices_of(session=session, volunteer_id=volunteer_id)
+    requests = _anonymise_requests(session, volunteer_id, now)
 
     volunteer.name = DELETED_NAME
     volunteer.phone = None
@@ -235,8 +264,19 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
     audit.record(session=session, action="privacy.delete", object_type="volunteer", object_id=volunteer_id,
                  actor_id=volunteer_id,
                  data={"memberships_left": sorted(set(left)), "team_contacts_cleared": sorted(contacts),
-                       "signups_cancelled": released, "notices_deleted": notices})
+                       "signups_cancelled": released, "notices_deleted": notices,
+                       "correction_requests": requests})
     return volunteer
+
+
+def _anonymise_requests(session: Session, volunteer_id: int, now: datetime) -> int:
+    """Erase the words of the person's correction requests (theirs and the leader's answers); close the open
+    ones as declined by nobody. The rows stay, so the teams' counts of requests stay true. How many."""
+    table = CorrectionRequest.__table__
+    mine = table.c.volunteer_id == volunteer_id
+    session.execute(update(table).where(mine, table.c.status == "open")
+                    .values(status="declined", resolved_at=now, resolved_by_id=None))
+    return session.execute(update(table).where(mine).values(reason=REMOVED_TEXT, answer=None)).rowcount
 
 
 def _release_signups(session: Session, volunteer_id: int, now: datetime) -> list[int]:

@@ -17,11 +17,13 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from ..activities.correction_requests import overdue_by_team
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..extensions import limiter
 from ..i18n import current_language, theme_name
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
+from ..units import office_scope
 from ..web import office_required, page_arg, wants_fragment
 from . import bp, charts, drilldown, export, queries, signals
 from .filters import FilterError, ReportFilter, parse_filter
@@ -79,6 +81,9 @@ def dashboard():
     context.update(filter_choices(f))
     context["presets"] = presets(f) if f is not None else []
     template = "reports/_dashboard.html" if wants_fragment() else "reports/dashboard.html"
+    if not wants_fragment():  # open correction requests past 10 working days, per team of the office's area
+        context["overdue_requests"] = overdue_by_team(
+            session=session, scope=office_scope(session=session, office=current_user.volunteer))
     return render_template(template, **context), status
 
 

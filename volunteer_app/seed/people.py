@@ -3,6 +3,7 @@ from __future__ import annotations
 
 
 
+from ..accounts.numbers import city_code, numberer
 from .content import SUSPEND_REASONS, TEAM_DESCRIPTIONS, _chinese_name
 from .plan import (
     DEMO_PASSWORD_HASH,
@@ -95,9 +96,11 @@ class PeoplePlan:
         hash_ = DEMO_PASSWORD_HASH
         district1 = self.units[0][0]
         old = self.now - 420 * 86400
-        yield (1, "周敏", OFFICE_PHONE, OFFICE_PHONE[-4:], hash_, "office", None, None, True, 1,
+        number = numberer(city_code())
+        yield (1, "周敏", OFFICE_PHONE, OFFICE_PHONE[-4:], hash_, number(1), "office", None, None, True, 1,
                ts(old - 900 * 86400), ts(old - 900 * 86400))
-        yield (2, "陈静", DISTRICT_OFFICE_PHONE, DISTRICT_OFFICE_PHONE[-4:], hash_, "office", None, district1, True, 1,
+        yield (2, "陈静", DISTRICT_OFFICE_PHONE, DISTRICT_OFFICE_PHONE[-4:], hash_, number(2), "office", None, district1,
+               True, 1,
                ts(old - 800 * 86400), ts(old - 800 * 86400))
         reserved = {self.demo_leader: ("李建国", LEADER_PHONE), self.demo_volunteer: ("王小红", VOLUNTEER_PHONE)}
         for i, (vid, _home, _other) in enumerate(self.overlap_people):
@@ -125,8 +128,8 @@ class PeoplePlan:
                 self.created[vid] = created
                 if vid in leaders:
                     self.names[vid] = (name, phone)
-                yield (vid, name, phone, phone[-4:], hash_, "volunteer", rng.choice(team.community_ids), None, True, 1,
-                       ts(created), ts(created))
+                yield (vid, name, phone, phone[-4:], hash_, number(vid), "volunteer", rng.choice(team.community_ids),
+                       None, True, 1, ts(created), ts(created))
         self.report["volunteers"] = self.volunteer_count - 2
 
     def _team_rows(self):

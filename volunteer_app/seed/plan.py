@@ -108,8 +108,8 @@ class ActivitySpec:
     id: int = 0
 
 
-VOLUNTEER_COLUMNS = ("id", "name", "phone", "phone_tail", "password_hash", "role", "home_unit_id", "office_unit_id",
-                     "is_active", "session_version", "consent_at", "created_at")
+VOLUNTEER_COLUMNS = ("id", "name", "phone", "phone_tail", "password_hash", "volunteer_no", "role", "home_unit_id",
+                     "office_unit_id", "is_active", "session_version", "consent_at", "created_at")
 TEAM_COLUMNS = ("id", "name", "unit_id", "description", "contact_name", "contact_phone", "status", "status_reason",
                 "applied_by_id", "decided_by_id", "decided_at", "join_policy", "invite_nonce", "created_at")
 MEMBERSHIP_COLUMNS = ("id", "team_id", "volunteer_id", "role", "status", "created_at", "joined_at", "updated_at")

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from ... import audit
+from ...accounts import numbers
 from ...accounts.phone import normalise_phone
 from ...accounts.service import NAME_MAX, NO_PASSWORD
 from ...models import Membership, Team, Unit, Volunteer, utcnow
@@ -287,6 +288,7 @@ def _write_volunteers(session: Session, plan: list[tuple], actor_id: int | None,
          "data": {"new": {"home_unit_id": unit_id}}}
         for _n, phone, unit_id, _t, _r in plan
     ]
+    numbers.assign_many(session=session, volunteer_ids=list(ids.values()))
     if any(team_id is not None for _n, _p, _u, team_id, _r in plan):
         first_membership = session.exec(select(func.coalesce(func.max(Membership.id), 0))).one()
         session.execute(insert(Membership.__table__), [
