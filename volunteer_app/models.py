@@ -438,7 +438,8 @@ class CorrectionRequest(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("kind IN ('fix','missing')", name="ck_correction_request_kind"),
         CheckConstraint("status IN ('open','accepted','declined')", name="ck_correction_request_status"),
-        CheckConstraint("(kind = 'fix') = (attendance_id IS NOT NULL)", name="ck_correction_request_attendance"),
+        # a fix names its attendance; a missing one gets the attendance it adds once accepted
+        CheckConstraint("kind = 'missing' OR attendance_id IS NOT NULL", name="ck_correction_request_attendance"),
         Index("ix_correction_request_team_status", "team_id", "status", "created_at"),
         Index("ix_correction_request_volunteer", "volunteer_id", "id"),
     )

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 18:00:15.815496
+Create Date: 2026-12-03 18:05:08.076524
 """
 from typing import Sequence, Union
 
@@ -383,7 +383,7 @@ def upgrade() -> None:
     sa.Column('resolved_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('resolved_minutes', sa.Integer(), nullable=True),
     sa.Column('answer', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
-    sa.CheckConstraint("(kind = 'fix') = (attendance_id IS NOT NULL)", name='ck_correction_request_attendance'),
+    sa.CheckConstraint("kind = 'missing' OR attendance_id IS NOT NULL", name='ck_correction_request_attendance'),
     sa.CheckConstraint("kind IN ('fix','missing')", name='ck_correction_request_kind'),
     sa.CheckConstraint("status IN ('open','accepted','declined')", name='ck_correction_request_status'),
     sa.ForeignKeyConstraint(['activity_id'], ['activity.id'], ),
