@@ -52,6 +52,15 @@ def test_a_roster_import_numbers_everyone(app, session, world):
     assert all(v.volunteer_no == numbers.volunteer_number("330100", v.id) for v in imported)
 
 
+def test_create_admin_numbers_the_office_account(app, session):
+    result = app.test_cli_runner().invoke(args=["create-admin", "--phone", "13900000301", "--name", "管理员",
+                                                "--password", "long enough pw"])
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    admin = session.exec(select(Volunteer).where(Volunteer.phone == "13900000301")).one()
+    assert admin.role == "office" and numbers.is_valid(admin.volunteer_no)
+
+
 def test_the_fast_numberer_matches_the_rule():
     make = numbers.numberer("330100")
     for sequence in (1, 9, 10, 9999, 10_000, 12345, 99_999_999):

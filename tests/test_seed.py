@@ -163,6 +163,13 @@ def test_phones_are_unique_fictitious_and_tailed(seeded, db):
         assert re.fullmatch(r"1990\d{7}", phone) and tail == phone[-4:]
 
 
+def test_everyone_seeded_has_their_volunteer_number(seeded, db):
+    from volunteer_app.accounts.numbers import volunteer_number
+
+    rows = db.execute(select(Volunteer.id, Volunteer.volunteer_no)).all()
+    assert rows and all(number == volunteer_number("330100", vid) for vid, number in rows)
+
+
 def test_every_team_has_an_active_leader_and_the_statuses_mix(seeded, db):
     teams = db.execute(select(Team)).scalars().all()
     led = set(db.execute(select(Membership.team_id).where(
