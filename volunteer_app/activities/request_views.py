@@ -35,11 +35,12 @@ register_lookup("resolvable_request", "request_id", requests_service.request_for
 def team_requests(team: Team):
     """A team's open correction requests (oldest first) and the latest answered. Its leaders; the office."""
     session = get_session()
+    answered = [row for status in ("accepted", "declined")
+                for row in requests_service.team_requests(session=session, team_id=team.id, status=status, limit=10)]
     return render_template(
         "activities/requests.html", team=team,
         open_rows=requests_service.team_requests(session=session, team_id=team.id),
-        answered=requests_service.team_requests(session=session, team_id=team.id, status="accepted", limit=10)
-        + requests_service.team_requests(session=session, team_id=team.id, status="declined", limit=10))
+        answered=sorted(answered, key=lambda row: row[0].resolved_at, reverse=True)[:10])
 
 
 @bp.get("/corrections/<int:request_id>")
