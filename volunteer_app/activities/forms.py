@@ -83,8 +83,12 @@ class ActivityForm(FlaskForm):
         if self.starts_at.data and field.data and field.data >= self.starts_at.data:
             raise ValidationError(_l("The sign-up deadline must be before the start."))
 
+    def validate_meeting_lat(self, field):  # runs when this one is filled (Optional stops an empty field)
+        if self.meeting_lng.data is None:
+            raise ValidationError(_l("Give the latitude and the longitude together, or neither."))
+
     def validate_meeting_lng(self, field):
-        if (self.meeting_lat.data is None) != (field.data is None):
+        if self.meeting_lat.data is None:
             raise ValidationError(_l("Give the latitude and the longitude together, or neither."))
 
     def validate_radius_m(self, field):
