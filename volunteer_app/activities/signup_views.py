@@ -2,8 +2,9 @@
 
 The volunteer's box (`activities/_signup_box.html`, given `activity` and `signup`) is included by the
 activity's page for volunteers and returned alone to htmx; the leader's list (`_signups.html`) likewise.
-A refused sign-up answers 409 with its translated message (in the box for htmx, on an error page otherwise)
-and writes nothing.
+A refused sign-up answers 409 (403 when the person may not join at all) with its translated message (in the box
+for htmx, on an error page otherwise) and writes nothing. Sign-up and cancel are @reads_first: their writes are
+one short transaction (db.write_transaction), committed before the answer is rendered.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from ..db import get_session
+from ..db import get_session, reads_first, write_transaction
 from ..errors import DomainError, error_response
 from ..models import SIGNUP_STATUSES, Activity, utcnow
 from ..web import loads, parse_id, register_lookup, wants_fragment
@@ -56,6 +57,7 @@ def signup_open(activity: Activity) -> bool:
 
 
 @bp.post("/activities/<int:activity_id>/signup")
+@reads_first
 @login_required
 @loads("signup_activity")
 def signup(activity: Activity):
@@ -66,6 +68,7 @@ def signup(activity: Activity):
 
 
 @bp.post("/activities/<int:activity_id>/signup/cancel")
+@reads_first
 @login_required
 @loads("signup_activity")
 def signup_cancel(activity: Activity):
@@ -117,11 +120,12 @@ def signups_decide(activity: Activity):
 
 
 def _act(activity: Activity, action, success):
-    session = get_session()
+    """Run a sign-up or cancel as one short write transaction (a crowd queues on the activity's row only for
+    the few statements of the service, not while the answer is rendered); nothing is written on a refusal."""
     try:
-        action(session)
+        with write_transaction() as session:
+            action(session)
     except DomainError as exc:
-        session.rollback()
         if not wants_fragment():
             return error_response(exc.status, exc.message, exc.code)
         return _box(activity, error=exc.message, code=exc.status)
