@@ -134,7 +134,7 @@ def test_leader_lists_filters_and_decides_in_bulk(client, auth, session, world):
     auth.login(world.leader_a.phone)
     page = client.get(f"/activities/{activity.id}/signups").get_data(as_text=True)
     assert "赵小红" in page and "138****0003" in page and "13800000003" not in page
-    assert "1.5" in page and "1 次未到" in page
+    assert "1.5" in page and "未到场 1 次" in page
     assert client.get(f"/activities/{activity.id}/signups?status=admitted").get_data(as_text=True).count(
         'name="signup"') == 0
     response = client.post(f"/activities/{activity.id}/signups/decide", headers=HX,
@@ -171,3 +171,20 @@ def test_the_box_renders_for_each_state(app, session, world):
                                   signup=Signup(activity_id=activity.id, volunteer_id=1, status="waitlisted"))
     assert "候补" in empty and 'id="signup-button"' in empty
     assert 'id="signup-cancel"' in waiting and 'id="signup-button"' not in waiting
+
+
+def test_an_admitted_only_activity_refuses_a_self_scan_and_says_to_ask_the_leader(client, auth, session, world):
+    from volunteer_app import tokens
+
+    activity = factories.make_activity(session, world.team_a, status="open", admitted_only=True)
+    session.commit()
+    token = tokens.rotating_token(secret_key="test-secret-key-not-for-production", activity_id=activity.id,
+                                  activity_secret=activity.secret)
+    auth.login(world.member_a.phone)
+    page = client.get(f"/c/{token}")
+    assert "请联系队长为你签到" in page.get_data(as_text=True)
+    response = client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)})
+    assert response.status_code == 403 and "请联系队长为你签到" in response.get_data(as_text=True)
+    session.add(Signup(activity_id=activity.id, volunteer_id=world.member_a.id, status="admitted"))
+    session.commit()
+    assert client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code == 303

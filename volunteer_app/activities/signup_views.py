@@ -27,6 +27,12 @@ SIGNUP_STATUS_LABELS = {
     "cancelled": _l("cancelled"),
     "no_show": _l("did not come"),
 }
+# What the volunteer is told after tapping "sign up", by the sign-up's status.
+SIGNED_UP = {
+    "admitted": _l("You are signed up and admitted."),
+    "waitlisted": _l("The activity is full: you are on the waiting list and move up when a place frees up."),
+    "pending": _l("You are signed up; the leader will decide and tell you."),
+}
 
 
 def _activity_to_sign_up_for(*, session, volunteer_id: int, activity_id: int) -> Activity | None:
@@ -62,9 +68,8 @@ def signup_open(activity: Activity) -> bool:
 @loads("signup_activity")
 def signup(activity: Activity):
     """Sign up with one tap."""
-    return _act(activity, lambda session: signups.signup(session=session, activity_id=activity.id,
-                                                         volunteer_id=current_user.id),
-                _l("You are signed up."))
+    return _act(activity, lambda session: SIGNED_UP[signups.signup(session=session, activity_id=activity.id,
+                                                                   volunteer_id=current_user.id).status])
 
 
 @bp.post("/activities/<int:activity_id>/signup/cancel")
@@ -73,9 +78,11 @@ def signup(activity: Activity):
 @loads("signup_activity")
 def signup_cancel(activity: Activity):
     """Withdraw a sign-up before the deadline."""
-    return _act(activity, lambda session: signups.cancel(session=session, activity_id=activity.id,
-                                                         volunteer_id=current_user.id),
-                _l("Your sign-up is cancelled."))
+    def cancel(session):
+        signups.cancel(session=session, activity_id=activity.id, volunteer_id=current_user.id)
+        return _l("Your sign-up is cancelled.")
+
+    return _act(activity, cancel)
 
 
 @bp.get("/activities/<int:activity_id>/signups")
@@ -119,12 +126,12 @@ def signups_decide(activity: Activity):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _act(activity: Activity, action, success):
+def _act(activity: Activity, action):
     """Run a sign-up or cancel as one short write transaction (a crowd queues on the activity's row only for
     the few statements of the service, not while the answer is rendered); nothing is written on a refusal."""
     try:
         with write_transaction() as session:
-            action(session)
+            success = action(session)
     except DomainError as exc:
         if not wants_fragment():
             return error_response(exc.status, exc.message, exc.code)

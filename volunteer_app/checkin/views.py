@@ -31,7 +31,7 @@ PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "rv_device"
 REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
-                  "not_participant": 403, "too_many_attempts": 429}
+                  "not_participant": 403, "not_admitted": 403, "too_many_attempts": 429}
 
 
 def _session_login() -> tuple[int, int] | None:
