@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import select
 
-from volunteer_app.activities import corrections, publishing, service, signups
+from volunteer_app.activities import corrections, publishing, service, signup_roster, signups
 from volunteer_app.activities.signups import SignupError
 from volunteer_app.checkin import service as checkin
 from volunteer_app.checkin.service import CheckinError
@@ -155,7 +155,7 @@ def test_no_shows_on_close_and_a_correction_flips_them_back(session, world):
     assert mine.status == "no_show"
     assert signups.signup_of(session=session, activity_id=activity.id, volunteer_id=world.leader_a.id).status == \
         "admitted"
-    roster = signups.roster(session=session, activity=session.get(Activity, activity.id))
+    roster = signup_roster.roster(session=session, activity=session.get(Activity, activity.id))
     assert {row.volunteer.id: row.no_shows for row in roster}[world.member_a.id] == 1
     corrections.add_missed(session=session, activity_id=activity.id, volunteer_id=world.member_a.id, minutes=60,
                            reason="漏签", actor_id=world.leader_a.id)

@@ -188,3 +188,21 @@ def test_an_admitted_only_activity_refuses_a_self_scan_and_says_to_ask_the_leade
     session.add(Signup(activity_id=activity.id, volunteer_id=world.member_a.id, status="admitted"))
     session.commit()
     assert client.post(f"/c/{token}", data={"action": "in", "activity": str(activity.id)}).status_code == 303
+
+
+def test_the_leader_finds_and_checks_in_an_admitted_outsider_by_hand(client, auth, session, world):
+    from volunteer_app.models import Attendance
+
+    activity = factories.make_activity(session, world.team_a, status="open", audience="city")
+    outsider = factories.make_volunteer(session, "外来志愿者")
+    stranger = factories.make_volunteer(session, "外来路人")
+    session.add(Signup(activity_id=activity.id, volunteer_id=outsider.id, status="admitted"))
+    session.commit()
+    auth.login(world.leader_a.phone)
+    found = client.get(f"/activities/{activity.id}/roster?q=外来", headers=HX).get_data(as_text=True)
+    assert "外来志愿者" in found and "外来路人" not in found
+    assert client.post(f"/activities/{activity.id}/manual", data={"volunteer": str(stranger.id)}).status_code == 404
+    assert client.post(f"/activities/{activity.id}/manual", data={"volunteer": str(outsider.id)}).status_code == 303
+    session.rollback()
+    assert session.exec(select(Attendance.method).where(Attendance.volunteer_id == outsider.id)).one() == \
+        "leader_manual"

@@ -16,7 +16,7 @@ from ..db import get_session, reads_first, write_transaction
 from ..errors import DomainError, error_response
 from ..models import SIGNUP_STATUSES, Activity, utcnow
 from ..web import loads, parse_id, register_lookup, wants_fragment
-from . import bp, signups
+from . import bp, signup_roster, signups
 from .forms import DecideForm
 
 SIGNUP_STATUS_LABELS = {
@@ -155,7 +155,7 @@ def _list(activity: Activity, status: str, form, *, code: int = 200, notice: str
     session = get_session()
     session.expire_all()
     fresh = session.get(Activity, activity.id)
-    rows = signups.roster(session=session, activity=fresh, status=status or None)
+    rows = signup_roster.roster(session=session, activity=fresh, status=status or None)
     template = "activities/_signups.html" if wants_fragment() else "activities/signups.html"
     return render_template(template, activity=fresh, rows=rows, status=status, form=form, statuses=SIGNUP_STATUSES,
                            list_notice=notice), code

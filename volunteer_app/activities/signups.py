@@ -8,8 +8,9 @@ Public functions (keyword-only `session`; they only flush; errors are SignupErro
     promote(*, session, activity_id, now=None) -> int          (waitlisted -> admitted while places are free)
     notify_changed(*, session, activity) / release_all(*, session, activity, now=None)   (edit / cancel)
     mark_no_shows(*, session, activity_id) -> int / refresh_no_show(*, session, activity_id, volunteer_id)
-    roster(*, session, activity, status=None) -> list[RosterRow]
-    signup_of(*, session, activity_id, volunteer_id) -> Signup | None
+    signup_of(*, session, activity_id, volunteer_id) -> Signup | None;  deadline(activity) -> datetime
+
+The leader's roster of sign-ups (with each person's past) is read in signup_roster.py.
 
 Never overbooked: a place is taken by one conditional UPDATE of the activity's admitted_count
 (`... WHERE capacity IS NULL OR admitted_count < capacity`); on PostgreSQL a concurrent UPDATE waits for the
@@ -25,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, func, or_, update
+from sqlalchemy import and_, delete, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, select
 
@@ -79,17 +80,6 @@ class Decided:
     waitlisted: list[int] = field(default_factory=list)
     declined: list[int] = field(default_factory=list)
     unchanged: list[int] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class RosterRow:
-    """One sign-up as the leader sees it: the person, their past hours and no-shows with this team."""
-
-    signup: Signup
-    volunteer: Volunteer
-    past_minutes: int
-    no_shows: int
-    checked_in: bool
 
 
 def signup(*, session: Session, activity_id: int, volunteer_id: int, now: datetime | None = None) -> Signup:
@@ -241,31 +231,6 @@ def signup_of(*, session: Session, activity_id: int, volunteer_id: int) -> Signu
     """This volunteer's sign-up for the activity, whatever its status."""
     return session.exec(select(Signup).where(Signup.activity_id == activity_id,
                                              Signup.volunteer_id == volunteer_id)).first()
-
-
-def roster(*, session: Session, activity: Activity, status: str | None = None) -> list[RosterRow]:
-    """The activity's sign-ups in id order (the waitlist's order), with each person's past with this team."""
-    statement = (select(Signup, Volunteer).join(Volunteer, Volunteer.id == Signup.volunteer_id)
-                 .where(Signup.activity_id == activity.id).order_by(Signup.id).limit(2000))
-    if status:
-        statement = statement.where(Signup.status == status)
-    rows = session.exec(statement).all()
-    ids = [volunteer.id for _signup, volunteer in rows]
-    if not ids:
-        return []
-    minutes = dict(session.exec(
-        select(Attendance.volunteer_id, func.sum(Attendance.credited_minutes))
-        .join(Activity, Activity.id == Attendance.activity_id)
-        .where(Activity.team_id == activity.team_id, Activity.status == "closed", Attendance.voided_at.is_(None),
-               Attendance.volunteer_id.in_(ids)).group_by(Attendance.volunteer_id)).all())
-    no_shows = dict(session.exec(
-        select(Signup.volunteer_id, func.count(Signup.id)).join(Activity, Activity.id == Signup.activity_id)
-        .where(Activity.team_id == activity.team_id, Signup.status == "no_show", Signup.volunteer_id.in_(ids))
-        .group_by(Signup.volunteer_id)).all())
-    present = set(session.exec(select(Attendance.volunteer_id).where(
-        Attendance.activity_id == activity.id, Attendance.voided_at.is_(None), Attendance.volunteer_id.in_(ids))).all())
-    return [RosterRow(s, v, int(minutes.get(v.id) or 0), int(no_shows.get(v.id) or 0), v.id in present)
-            for s, v in rows]
 
 
 def deadline(activity: Activity) -> datetime:
