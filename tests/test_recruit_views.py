@@ -206,3 +206,17 @@ def test_the_leader_finds_and_checks_in_an_admitted_outsider_by_hand(client, aut
     session.rollback()
     assert session.exec(select(Attendance.method).where(Attendance.volunteer_id == outsider.id)).one() == \
         "leader_manual"
+
+
+def test_a_headcount_below_those_admitted_is_named_beside_the_field(client, auth, session, world):
+    activity = factories.make_activity(session, world.team_a, audience="city", capacity=3, admitted_count=2,
+                                       starts_at=utcnow().replace(second=0, microsecond=0) + timedelta(days=2))
+    session.commit()
+    auth.login(world.leader_a.phone)
+    response = client.post(f"/activities/{activity.id}/edit",
+                           data=form(session, capacity="1", starts_at=local(activity.starts_at),
+                                     ends_at=local(activity.ends_at)))
+    assert response.status_code == 400
+    assert 'id="capacity-error"' in response.get_data(as_text=True)
+    assert "已录用 2 人" in response.get_data(as_text=True)
+    assert fresh(session, Activity, activity.id).capacity == 3

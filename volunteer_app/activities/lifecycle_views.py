@@ -41,7 +41,7 @@ def create(team: Team):
         try:
             activity = service.create_activity(session=session, team_id=team.id, actor_id=current_user.id,
                                                **_activity_fields(form))
-        except service.ActivityError as exc:
+        except DomainError as exc:  # ActivityError, or publishing.PublishError for the recruitment settings
             _form_error(form, exc)
         else:
             flash(_("Activity created. Open it when it starts."), "success")
@@ -67,7 +67,7 @@ def edit(activity: Activity):
         try:
             service.update_activity(session=session, activity_id=activity.id, actor_id=current_user.id,
                                     **_activity_fields(form))
-        except service.ActivityError as exc:
+        except DomainError as exc:  # ActivityError, or publishing.PublishError for the recruitment settings
             _form_error(form, exc)
         else:
             flash(_("Changes saved."), "success")
