@@ -38,6 +38,7 @@ from .forms import LOCAL_TZ
 
 WAITLIST_LIMIT = 1000  # beyond this many in line, a sign-up is refused as full
 LIVE = ("pending", "admitted", "waitlisted")  # a sign-up that still counts
+NOT_OVER = ("scheduled", "open")  # an activity whose tallies may still move
 REASON_MAX = 500
 
 
@@ -85,18 +86,23 @@ class Decided:
 def signup(*, session: Session, activity_id: int, volunteer_id: int, now: datetime | None = None) -> Signup:
     """Sign a volunteer up: admitted (auto, while places last), waitlisted (auto, full) or pending (leader)."""
     now = now or utcnow()
-    activity = session.get(Activity, activity_id)
+    activity = session.get(Activity, activity_id, populate_existing=True)
     _require_upcoming(activity, now)
     _require_audience(session, activity, volunteer_id)
     row, is_new = _claim_row(session, activity_id, volunteer_id, now)
+    # Each UPDATE below also requires the activity not to be over: one cancelled meanwhile takes no one.
     if activity.admission == "leader":
-        status = "pending"
+        status = "pending" if _bump(session, activity_id) else None
     elif _take_place(session, activity_id):
         status = "admitted"
     elif _join_waitlist(session, activity_id):
         status = "waitlisted"
     else:
+        status = None
+    if status is None:
         _unclaim(session, row, is_new)
+        session.refresh(activity)
+        _require_upcoming(activity, now)
         raise SignupError("full")
     session.execute(update(Signup).where(Signup.id == row).values(status=status, updated_at=now)
                     .execution_options(synchronize_session=False))
@@ -305,7 +311,7 @@ def _unclaim(session: Session, row: int, is_new: bool) -> None:
 def _take_place(session: Session, activity_id: int) -> bool:
     """Take one admitted place if one is free: the one conditional UPDATE that keeps the capacity."""
     return session.execute(
-        update(Activity).where(Activity.id == activity_id,
+        update(Activity).where(Activity.id == activity_id, Activity.status.in_(NOT_OVER),
                                or_(Activity.capacity.is_(None), Activity.admitted_count < Activity.capacity))
         .values(admitted_count=Activity.admitted_count + 1).execution_options(synchronize_session=False)
     ).rowcount == 1
@@ -313,15 +319,19 @@ def _take_place(session: Session, activity_id: int) -> bool:
 
 def _join_waitlist(session: Session, activity_id: int) -> bool:
     return session.execute(
-        update(Activity).where(Activity.id == activity_id, Activity.waitlist_count < WAITLIST_LIMIT)
+        update(Activity).where(Activity.id == activity_id, Activity.status.in_(NOT_OVER),
+                               Activity.waitlist_count < WAITLIST_LIMIT)
         .values(waitlist_count=Activity.waitlist_count + 1).execution_options(synchronize_session=False)
     ).rowcount == 1
 
 
-def _bump(session: Session, activity_id: int, *, admitted_count: int = 0, waitlist_count: int = 0) -> None:
-    session.execute(update(Activity).where(Activity.id == activity_id).values(
+def _bump(session: Session, activity_id: int, *, admitted_count: int = 0, waitlist_count: int = 0) -> bool:
+    """Move the tallies of an activity that is not over (with nothing to move: whether it still is)."""
+    return session.execute(update(Activity).where(Activity.id == activity_id,
+                                                  Activity.status.in_(NOT_OVER)).values(
         admitted_count=Activity.admitted_count + admitted_count,
-        waitlist_count=Activity.waitlist_count + waitlist_count).execution_options(synchronize_session=False))
+        waitlist_count=Activity.waitlist_count + waitlist_count).execution_options(synchronize_session=False)
+    ).rowcount == 1
 
 
 def _release(session: Session, activity_id: int, old_status: str) -> None:
