@@ -46,14 +46,14 @@ class ActivityForm(FlaskForm):
         _l("Places (headcount limit; optional)"),
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Between 1 and 100000."))],
         render_kw={"inputmode": "numeric"})
-    audience = SelectField(_l("Who may sign up"), default="team",
-                           validators=[InputRequired(_l("Choose who may sign up."))])
+    # Absent from a request (an older client): the defaults, team members admitted automatically.
+    audience = SelectField(_l("Who may sign up"), default="team")
     signup_deadline = DateTimeLocalField(_l("Sign-ups close (optional; at the start if empty)"),
                                          format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()])
     admission = RadioField(_l("Admission"), choices=[
         SelectChoice("auto", _l("Admit sign-ups automatically while places last")),
         SelectChoice("leader", _l("I admit each sign-up myself")),
-    ], default="auto", validators=[InputRequired(_l("Choose how sign-ups are admitted."))])
+    ], default="auto")
     admitted_only = BooleanField(_l("Only admitted volunteers may check themselves in"), default=False)
     meeting_point = StringField(_l("Meeting point (optional)"),
                                 validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))])
@@ -104,7 +104,7 @@ class ReasonForm(FlaskForm):
 
 class DecideForm(FlaskForm):
     decision = RadioField(_l("Decision"), choices=[SelectChoice("admit", _l("Admit")),
-                                                   SelectChoice("decline", _l("Decline"))],
+                                                   SelectChoice("decline", _l("Do not admit"))],
                           validators=[InputRequired(_l("Choose whether to admit or decline."))])
     reason = StringField(_l("Reason (needed to decline; sent to the volunteers)"),
                          validators=[Optional(), Length(max=500, message=_l("At most 500 characters."))])
