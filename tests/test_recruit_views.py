@@ -147,7 +147,7 @@ def test_leader_lists_filters_and_decides_in_bulk(client, auth, session, world):
                                            .order_by(Signup.id))] == ["admitted", "waitlisted"]
     no_reason = client.post(f"/activities/{activity.id}/signups/decide", data={"decision": "decline",
                                                                               "signup": str(second.id)})
-    assert no_reason.status_code == 409 and "拒绝" in no_reason.get_data(as_text=True)
+    assert no_reason.status_code == 409 and "不录用时请填写理由" in no_reason.get_data(as_text=True)
     forged = client.post(f"/activities/{activity.id}/signups/decide",
                          data={"decision": "decline", "reason": "名额已满", "signup": ["abc", "999999"]})
     assert forged.status_code == 303  # nothing of this activity was named: nothing changes
