@@ -104,8 +104,8 @@ def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 
 def minutes_to_hours(minutes: int | None) -> str:
-    """Minutes as hours with one decimal, the way service hours are reported."""
-    return f"{(minutes or 0) / 60:.1f}"
+    """Minutes as hours with one decimal and thousands separators, the way service hours are reported."""
+    return f"{(minutes or 0) / 60:,.1f}"
 
 
 @bp.get("/lang/<code>")
