@@ -30,8 +30,10 @@ from pathlib import Path
 import pytest
 
 from tests.factories import PASSWORD
-from tests.test_permissions_matrix import MATRIX, NOT_IN_MATRIX, OK, scene  # noqa: F401  (scene is a fixture)
+from tests import test_permissions_matrix as matrix
+from tests.test_permissions_matrix import MATRIX, NOT_IN_MATRIX, OK
 
+scene = matrix.scene  # the matrix's sample objects (team A's activities, tokens, people), as a fixture here
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
@@ -90,13 +92,13 @@ CHECKS = """(minTarget) => {
 }"""
 
 
-def crawl_urls(role: str, scene: dict) -> list[tuple[str, str]]:
+def crawl_urls(role: str, sample: dict) -> list[tuple[str, str]]:
     """(endpoint, URL) of every page this role may open, from the permission matrix."""
     urls = []
     for (endpoint, method), attempt in sorted(MATRIX.items()):
         if method != "GET" or attempt.headers or attempt.outcomes[role] != OK:
             continue
-        urls.append((endpoint, attempt.path(scene)))
+        urls.append((endpoint, attempt.path(sample)))
     return urls
 
 
