@@ -2,6 +2,8 @@
 count of team applications waiting on its 队伍 menu entry."""
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 from volunteer_app.teams.service import decide_team
@@ -84,3 +86,22 @@ def test_no_count_when_nothing_waits_and_none_for_volunteers(client, auth, sessi
 def test_no_badge_for_an_office_with_nothing_waiting(client, auth, world):
     auth.login(world.office.phone)
     assert pending_badge(client) is None
+
+
+def test_the_offices_exports_name_themes_and_how_recorded_in_chinese(client, auth, session, world):
+    from . import reports_data
+    from .reports_data import RANGE
+
+    reports_data.build(session, world)
+    auth.login(world.office.phone)
+    for kind in ("records", "tallies"):
+        client.set_cookie("lang", "en")  # the office's exports are Chinese whatever the page language
+        text = client.get("/office/export.csv", query_string={**RANGE, "kind": kind}).get_data().decode("utf-8-sig")
+        table = list(csv.reader(io.StringIO(text)))
+        cells = {cell for row in table for cell in row}
+        assert "文明交通" in cells, kind
+        assert not cells & {"civilized_traffic", "sanitation", "self_scan", "leader_scan", "leader_manual", "retro_log"}
+        if kind == "records":
+            header = table[0]
+            assert header[2] == "服务主题" and "记录方式" in header
+            assert {row[header.index("记录方式")] for row in table[1:]} <= {"自助扫码", "队长扫码", "队长手工登记", "事后补录"}
