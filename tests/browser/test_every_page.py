@@ -112,7 +112,6 @@ def test_every_get_route_has_a_sample_url(app):
 
 def test_every_page_of_every_role(browser, live_server, scene):
     shots = os.environ.get("CRAWL_SCREENSHOTS")
-    axe_source = AXE.read_text(encoding="utf-8")
     failures: list[str] = []
     visited = 0
     for person, role in PEOPLE.items():
@@ -121,6 +120,7 @@ def test_every_page_of_every_role(browser, live_server, scene):
             context = browser.new_context(viewport=viewport, base_url=live_server, bypass_csp=True,
                                           has_touch=label == "phone", is_mobile=label == "phone",
                                           locale="zh-CN", timezone_id="Asia/Shanghai")
+            context.add_init_script(path=str(AXE))  # in every page before its own scripts, sent to Chromium once
             page = context.new_page()
             page.set_default_timeout(15_000)
             if role != "anon":
@@ -132,7 +132,7 @@ def test_every_page_of_every_role(browser, live_server, scene):
                     where = f"{person} {label} {language} {url} ({endpoint})"
                     page.goto(url)
                     visited += 1
-                    failures += [f"{where}: {problem}" for problem in check_page(page, axe_source)]
+                    failures += [f"{where}: {problem}" for problem in check_page(page)]
                     if shots:
                         Path(shots).mkdir(parents=True, exist_ok=True)
                         page.screenshot(path=str(Path(shots) / f"{person}-{label}-{language}-{endpoint}.png"),
@@ -162,7 +162,7 @@ def html_pages(page, urls: list[tuple[str, str]]) -> list[tuple[str, str]]:
     return pages
 
 
-def check_page(page, axe_source: str) -> list[str]:
+def check_page(page) -> list[str]:
     """The problems of the page now shown."""
     problems = []
     found = page.evaluate(CHECKS, MIN_TARGET)
@@ -172,8 +172,6 @@ def check_page(page, axe_source: str) -> list[str]:
         problems.append("the main menu is cut off (Log out must be reachable without scrolling the menu)")
     problems += [f"table clipped: {item}" for item in found["clipped"]]
     problems += [f"tap target under {MIN_TARGET}px: {item}" for item in found["small"]]
-    if not page.evaluate("() => !!window.axe"):
-        page.add_script_tag(content=axe_source)
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     for violation in result["violations"]:
         if violation["impact"] in ("serious", "critical"):
