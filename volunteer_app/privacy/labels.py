@@ -32,12 +32,26 @@ HEADERS = {
     "method": _l("How recorded"),
     "voided": _l("Voided"),
     "void_reason": _l("Reason for voiding"),
+    "signed_up_at": _l("Signed up"),
+    "decided_at": _l("Decided"),
+    "reason": _l("Reason"),
+    "kind": _l("Notice"),
+    "details": _l("Details"),
+    "sent_at": _l("Sent"),
+    "read_at": _l("Read"),
 }
 VALUES = {
     "role": {"volunteer": _l("volunteer"), "office": _l("Civilization Office"), "member": _l("member"),
              "leader": _l("leader")},
+    # Memberships and sign-ups share the column; their status codes do not clash.
     "status": {"pending": _l("waiting for approval"), "active": _l("in the team"), "left": _l("left the team"),
-               "rejected": _l("not approved")},
+               "rejected": _l("not approved"), "admitted": _l("admitted"), "waitlisted": _l("on the waiting list"),
+               "declined": _l("not accepted"), "cancelled": _l("cancelled"), "no_show": _l("did not come")},
+    "kind": {"signup_admitted": _l("admitted"), "signup_declined": _l("sign-up not accepted"),
+             "signup_waitlisted": _l("on the waiting list"), "signup_promoted": _l("admitted from the waiting list"),
+             "activity_changed": _l("activity changed"), "activity_cancelled": _l("activity cancelled"),
+             "reminder_day": _l("reminder the day before"), "reminder_hour": _l("reminder within the hour"),
+             "join_approved": _l("joined a team")},
     "method": METHOD_LABELS,
     "voided": {True: _l("yes"), False: _l("no")},
 }
