@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from . import db, errors, i18n, security
+    from . import assets, db, errors, i18n, security
     from .extensions import csrf, limiter, warn_if_limits_are_per_process
 
     db.init_app(app)
@@ -36,23 +36,31 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
 
     from .accounts import auth
 
     auth.init_app(app)
+
+    from .accounts import text_size
+
+    text_size.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
     from .activities import correction_views, lifecycle_views, live_views, retro_views, signup_views  # noqa: F401  (routes)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
+    from .notices import bp as notices_bp
+    from .notices import views as notices_views  # noqa: F401  (routes on notices_bp)
     from .privacy.views import bp as privacy_bp
     from .reports import bp as reports_bp
     from .teams import bp as teams_bp
     from .teams import views as teams_views  # noqa: F401  (routes on teams_bp)
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
-    for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp):
+    for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
+                      notices_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass

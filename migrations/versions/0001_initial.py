@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:07:59.374383
+Create Date: 2026-12-03 17:56:35.680407
 """
 from typing import Sequence, Union
 
@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True),
     sa.Column('phone_tail', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=True),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('volunteer_no', sqlmodel.sql.sqltypes.AutoString(length=15), nullable=True),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('home_unit_id', sa.Integer(), nullable=True),
     sa.Column('office_unit_id', sa.Integer(), nullable=True),
@@ -96,11 +97,14 @@ def upgrade() -> None:
     sa.Column('consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('text_size', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.CheckConstraint("role IN ('volunteer','office')", name='ck_volunteer_role'),
+    sa.CheckConstraint("text_size IS NULL OR text_size IN ('normal','large')", name='ck_volunteer_text_size'),
     sa.ForeignKeyConstraint(['home_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['office_unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('phone')
+    sa.UniqueConstraint('phone'),
+    sa.UniqueConstraint('volunteer_no')
     )
     with op.batch_alter_table('volunteer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_volunteer_home_unit_id'), ['home_unit_id'], unique=False)

@@ -11,8 +11,9 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ..db import get_session
+from ..i18n import current_language
 from ..extensions import limiter
-from ..models import Attendance, Membership
+from ..models import Attendance, Membership, Notice, Signup
 from .forms import DeleteAccountForm, ExportForm
 from .service import (
     EXPORT_KINDS,
@@ -36,6 +37,8 @@ def index():
     counts = {
         "memberships": session.exec(select(func.count(Membership.id)).where(Membership.volunteer_id == me)).one(),
         "attendances": session.exec(select(func.count(Attendance.id)).where(Attendance.volunteer_id == me)).one(),
+        "signups": session.exec(select(func.count(Signup.id)).where(Signup.volunteer_id == me)).one(),
+        "notices": session.exec(select(func.count(Notice.id)).where(Notice.volunteer_id == me)).one(),
     }
     return render_template("privacy/index.html", form=ExportForm(), counts=counts, kinds=EXPORT_KINDS)
 
@@ -52,7 +55,7 @@ def export(kind: str):
         abort(400)
     session = get_session()
     data = personal_data(session=session, volunteer_id=current_user.id,
-                         zone=current_app.config["DISPLAY_TIMEZONE"])
+                         zone=current_app.config["DISPLAY_TIMEZONE"], language=current_language())
     record_export(session=session, volunteer_id=current_user.id, kind=kind)
     if kind == "json":
         body, mimetype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"
