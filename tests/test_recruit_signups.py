@@ -175,6 +175,8 @@ def test_editing_notifies_those_signed_up_and_cancelling_releases_everyone(sessi
     service.update_activity(session=session, activity_id=activity.id, actor_id=world.leader_a.id, **fields)
     assert statuses(session, activity) == ["admitted", "admitted"]  # the larger headcount took b in
     assert notices(session, a) == ["signup_admitted", "activity_changed"]
+    assert session.exec(select(Notice.params).where(Notice.volunteer_id == a.id, Notice.kind == "activity_changed")
+                        ).one()["changed"] == ["time", "title"]
     with pytest.raises(publishing.PublishError) as info:
         service.update_activity(session=session, activity_id=activity.id, actor_id=world.leader_a.id,
                                 **{**fields, "capacity": 1})
@@ -184,6 +186,8 @@ def test_editing_notifies_those_signed_up_and_cancelling_releases_everyone(sessi
     fresh = session.get(Activity, activity.id)
     assert (fresh.admitted_count, fresh.waitlist_count) == (0, 0)
     assert notices(session, b)[-1] == "activity_cancelled"
+    assert session.exec(select(Notice.params).where(Notice.volunteer_id == b.id, Notice.kind == "activity_cancelled")
+                        ).one()["reason"] == "暴雨"
 
 
 def test_publishing_checks_the_recruitment_settings(session, world):

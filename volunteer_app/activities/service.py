@@ -151,13 +151,13 @@ def update_activity(*, session: Session, activity_id: int, actor_id: int, now: d
                                                 **given))
     if values["capacity"] is not None and values["capacity"] < activity.admitted_count:
         raise publishing.PublishError("capacity_below_admitted", count=activity.admitted_count)
-    changed = any(getattr(activity, key) != values[key] for key in publishing.CHANGE_FIELDS)
+    changed = [key for key in publishing.CHANGE_FIELDS if getattr(activity, key) != values[key]]
     for key, value in values.items():
         setattr(activity, key, value)
     session.flush()
     signups.promote(session=session, activity_id=activity.id, now=now)
     if changed:
-        signups.notify_changed(session=session, activity=activity)
+        signups.notify_changed(session=session, activity=activity, changed=changed)
     return activity
 
 
@@ -205,7 +205,7 @@ def cancel_activity(*, session: Session, activity_id: int, actor_id: int, reason
     ).rowcount
     _recount(session, activity_id)
     session.expire(activity)
-    released = signups.release_all(session=session, activity=activity, now=at)
+    released = signups.release_all(session=session, activity=activity, now=at, reason=reason)
     audit.record(session=session, action="activity.cancel", object_type="activity", object_id=activity_id,
                  actor_id=actor_id, team_id=activity.team_id, reason=reason,
                  data={"old": {"status": old_status}, "new": {"status": "cancelled"}, "voided": voided,

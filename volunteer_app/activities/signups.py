@@ -190,15 +190,22 @@ def promote(*, session: Session, activity_id: int, now: datetime | None = None) 
     return moved
 
 
-def notify_changed(*, session: Session, activity: Activity) -> int:
-    """Tell everyone still signed up that the activity changed; how many were told."""
+# What a changed column is called in a notice (notices/render.py CHANGED).
+CHANGED_AS = {"starts_at": "time", "ends_at": "time", "place": "place", "meeting_point": "meeting_point",
+              "meeting_lat": "meeting_point", "meeting_lng": "meeting_point", "title": "title"}
+
+
+def notify_changed(*, session: Session, activity: Activity, changed: list[str] = ()) -> int:
+    """Tell everyone still signed up that the activity changed (and what); how many were told."""
     people = _live_volunteers(session, activity.id)
+    what = sorted({CHANGED_AS[key] for key in changed if key in CHANGED_AS})
     for volunteer_id in people:
-        _notify(session, activity, volunteer_id, "activity_changed")
+        _notify(session, activity, volunteer_id, "activity_changed", changed=what)
     return len(people)
 
 
-def release_all(*, session: Session, activity: Activity, now: datetime | None = None) -> int:
+def release_all(*, session: Session, activity: Activity, now: datetime | None = None,
+                reason: str | None = None) -> int:
     """The activity is cancelled: every live sign-up is cancelled, the tallies zeroed, everyone told."""
     people = _live_volunteers(session, activity.id)
     session.execute(update(Signup).where(Signup.activity_id == activity.id, Signup.status.in_(LIVE))
@@ -207,7 +214,7 @@ def release_all(*, session: Session, activity: Activity, now: datetime | None = 
     session.execute(update(Activity).where(Activity.id == activity.id).values(admitted_count=0, waitlist_count=0)
                     .execution_options(synchronize_session=False))
     for volunteer_id in people:
-        _notify(session, activity, volunteer_id, "activity_cancelled")
+        _notify(session, activity, volunteer_id, "activity_cancelled", reason=reason)
     session.expire(activity)
     return len(people)
 
@@ -385,10 +392,13 @@ def _attended():
              Attendance.voided_at.is_(None))).exists()
 
 
-def _notify(session: Session, activity: Activity, volunteer_id: int, kind: str, reason: str | None = None) -> None:
+def _notify(session: Session, activity: Activity, volunteer_id: int, kind: str, reason: str | None = None,
+            changed: list[str] | None = None) -> None:
     params = {"title": activity.title, "starts_at": activity.starts_at.isoformat()}
     if reason:
         params["reason"] = reason
+    if changed:
+        params["changed"] = changed
     notify.send(session=session, volunteer_id=volunteer_id, kind=kind, activity_id=activity.id,
                 team_id=activity.team_id, params=params)
 
