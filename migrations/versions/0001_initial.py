@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:56:35.680407
+Create Date: 2026-12-03 18:12:13.303168
 """
 from typing import Sequence, Union
 
