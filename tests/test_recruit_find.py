@@ -339,3 +339,24 @@ def test_the_office_has_no_find_page(client, auth, world):
 
 def test_the_date_of_a_filter_is_a_local_day():
     assert finding._local_midnight(date(2026, 3, 4), ZONE) == datetime(2026, 3, 3, 16, 0, tzinfo=timezone.utc)
+
+
+def test_signups_open_says_what_the_list_says(session, city):
+    w = city["world"]
+    rows = [upcoming(session, w.team_a, "可报名", hours_ahead=5),
+            upcoming(session, w.team_a, "已截止", hours_ahead=5, signup_deadline=NOW - timedelta(minutes=1)),
+            upcoming(session, w.team_a, "进行中", hours_ahead=-1, status="open"),
+            upcoming(session, w.team_a, "已取消", hours_ahead=5, status="cancelled")]
+    session.commit()
+    assert [finding.signups_open(a, NOW) for a in rows] == [True, False, False, False]
+    assert titles(session, w.volunteer) == ["可报名"]
+
+
+def test_info_page_says_when_sign_ups_are_closed(client, auth, session, city):
+    w = city["world"]
+    now = utcnow()
+    late = upcoming(session, w.team_a, "已截止", hours_ahead=5, now=now, signup_deadline=now - timedelta(minutes=5))
+    session.commit()
+    auth.login(w.member_a.phone)
+    html = client.get(f"/activities/{late.id}/info").get_data(as_text=True)
+    assert "报名已截止" in html

@@ -26,7 +26,7 @@ DISTANCE_LABELS = (_l("your community"), _l("your street"), _l("your district"),
 @bp.app_context_processor  # app-wide: the home page and the team pages list activities the same way
 def _finding_labels() -> dict:
     return {"signup_names": SIGNUP_LABELS, "distance_names": DISTANCE_LABELS, "places_left": finding.places_left,
-            "signup_deadline": finding.signup_deadline, "map_url": map_url}
+            "signup_deadline": finding.signup_deadline, "signups_open": finding.signups_open, "map_url": map_url}
 
 
 @bp.get("/activities/find")

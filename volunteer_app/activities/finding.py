@@ -11,6 +11,7 @@ community: the same community first, then the same street, the same district, th
 Public functions (keyword-only `session`; they only read):
 
     parse_filter(args, *, session, zone) -> FindFilter             (FindError on bad input)
+    places_left(activity) -> int | None;  signup_deadline(activity) -> datetime;  signups_open(activity, now=None)
     find_activities(*, session, volunteer_id, f, page=1, per_page=PER_PAGE, now=None) -> Page of Found
     visible_activity(*, session, volunteer_id, activity_id) -> Activity | None
     signup_of(*, session, activity_id, volunteer_id) -> Signup | None
@@ -99,6 +100,12 @@ def places_left(activity: Activity) -> int | None:
 def signup_deadline(activity: Activity) -> datetime:
     """When sign-ups close: the leader's deadline, or the start when none was set."""
     return activity.signup_deadline or activity.starts_at
+
+
+def signups_open(activity: Activity, now: datetime | None = None) -> bool:
+    """Whether the activity still takes sign-ups (the rule `_upcoming` states in SQL for the list)."""
+    now = now or utcnow()
+    return activity.status in UPCOMING and activity.ends_at > now and signup_deadline(activity) > now
 
 
 def parse_filter(args: Mapping[str, str], *, session: Session, zone: ZoneInfo) -> FindFilter:
