@@ -4,7 +4,7 @@ Usage (figures go to docs/PERFORMANCE.md by hand, with the machine and the load 
 
     .venv/bin/python benchmarks/find_bench.py                          # SQLite, a temporary bench database
     .venv/bin/python benchmarks/find_bench.py --backend postgresql     # database rv_bench_find, dropped at the end
-    .venv/bin/python benchmarks/find_bench.py --url sqlite:////tmp/rv-city.db --phone 19900000004   # a seeded city
+    .venv/bin/python benchmarks/find_bench.py --url sqlite:////tmp/rv-city.db --add-upcoming 2000   # the city demo
 
 The bench database holds the city demo's shape where finding reads it: 10 districts, 100 streets, 660
 communities with one team each, 40,000 past closed activities and --upcoming (2,000) activities over the next
@@ -124,6 +124,36 @@ def generate(url: str, *, upcoming: int, past: int, seed: int = 14) -> None:
           f"the volunteer lives in {home_path}")
 
 
+def add_upcoming(url: str, count: int, *, seed: int = 14) -> None:
+    """Add `count` upcoming activities (the generator's mix of audiences) to an existing city, e.g. the demo's."""
+    rng = random.Random(seed)
+    engine = create_engine(url)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    with Session(engine) as session:
+        teams = session.exec(select(Team.id, Team.unit_id).where(Team.status == "active")).all()
+        areas = session.exec(select(Unit.id).where(Unit.level.in_(("district", "street")))).all()
+        theme_ids = session.exec(select(Theme.id)).all()
+    rows = []
+    for n in range(count):
+        team_id, unit_id = rng.choice(teams)
+        start = now + timedelta(hours=rng.uniform(1, 14 * 24))
+        roll = rng.random()
+        audience = "team" if roll < 0.55 else ("unit" if roll < 0.85 else "city")
+        capacity = rng.choice([None, 10, 20, 30, 50])
+        rows.append(dict(
+            team_id=team_id, theme_id=rng.choice(theme_ids), unit_id=unit_id, title=f"招募活动{n}", place="人民路口",
+            starts_at=start, ends_at=start + timedelta(hours=2), status="scheduled", qr_mode="rotating",
+            members_only=audience == "team", capacity=capacity, audience=audience,
+            audience_unit_id=rng.choice(areas) if audience == "unit" else None, admission="auto", admitted_only=False,
+            meeting_point="", requirements="", admitted_count=rng.randint(0, capacity) if capacity else 0,
+            waitlist_count=0, is_retro=False, secret=secrets.token_hex(16), created_at=now, attendee_count=0,
+            total_minutes=0, live_count=0))
+    with engine.begin() as conn:
+        conn.execute(insert(Activity), rows)
+    engine.dispose()
+    print(f"added {count:,} upcoming activities")
+
+
 def timed(fn, repeat: int) -> tuple[float, float, object]:
     """(median ms, worst ms, last result) of fn(), after one warm-up call."""
     result = fn()
@@ -187,6 +217,7 @@ def main() -> None:
     parser.add_argument("--generate", action="store_true", help="(with --url) build the bench city into it first")
     parser.add_argument("--phone", default=BENCH_PHONE, help="the volunteer to time (a seeded city: 19900000004)")
     parser.add_argument("--upcoming", type=int, default=2000)
+    parser.add_argument("--add-upcoming", type=int, default=0, help="(with --url) add this many upcoming activities")
     parser.add_argument("--past", type=int, default=40000)
     parser.add_argument("--repeat", type=int, default=30)
     parser.add_argument("--pg-admin-url", default=PG_ADMIN)
@@ -194,6 +225,8 @@ def main() -> None:
     if args.url:
         if args.generate:
             generate(args.url, upcoming=args.upcoming, past=args.past)
+        if args.add_upcoming:
+            add_upcoming(args.url, args.add_upcoming)
         run(args.url, args.phone, args.repeat)
         return
     if args.backend == "sqlite":
