@@ -332,9 +332,13 @@ def test_english_pages(client, auth, session, city):
     assert "My activities" in client.get("/").get_data(as_text=True)
 
 
-def test_the_office_has_no_find_page(client, auth, world):
+def test_the_office_has_no_find_page_nor_the_menu_entry(client, auth, world):
     auth.login(world.office.phone)
     assert client.get("/activities/find").status_code == 404
+    assert "/activities/find" not in client.get("/").get_data(as_text=True)
+    auth.logout()
+    auth.login(world.volunteer.phone)
+    assert '<li><a href="/activities/find">找活动</a></li>' in client.get("/me").get_data(as_text=True)
 
 
 def test_the_date_of_a_filter_is_a_local_day():
