@@ -71,8 +71,10 @@ def generate(url: str, *, upcoming: int, past: int, seed: int = 14) -> None:
             for c in range(7 if s < 6 else 6):
                 community = next_id
                 communities.append((community, f"/{district}/{street}/{community}/"))
-                units.append(dict(id=community, parent_id=street, level="community", name=f"第{d + 1}区{s + 1}街{c + 1}社区",
-                                  code=f"D{d + 1:02d}-S{s + 1:02d}-C{c + 1:02d}", path=f"/{district}/{street}/{community}/"))
+                units.append(dict(id=community, parent_id=street, level="community",
+                                  name=f"第{d + 1}区{s + 1}街{c + 1}社区",
+                                  code=f"D{d + 1:02d}-S{s + 1:02d}-C{c + 1:02d}",
+                                  path=f"/{district}/{street}/{community}/"))
                 next_id += 1
     now = datetime.now(timezone.utc).replace(microsecond=0)
     teams = [dict(id=i + 1, name=f"志愿服务队{i + 1}", unit_id=community, status="active", join_policy="approve",

@@ -28,8 +28,9 @@ def recruiting(app, live_server):
         theme = session.exec(select(Theme).where(Theme.code == "sanitation")).scalar_one()
         start = utcnow().replace(microsecond=0) + timedelta(days=2)
         rows = []
-        for title, extra in [("滨河公园捡拾垃圾", {"meeting_point": "滨河公园东门", "meeting_lat": 39.1, "meeting_lng": 117.2,
-                                             "capacity": 20, "admitted_count": 12}),
+        way = {"meeting_point": "滨河公园东门", "meeting_lat": 39.1, "meeting_lng": 117.2, "capacity": 20,
+               "admitted_count": 12}
+        for title, extra in [("滨河公园捡拾垃圾", way),
                              ("社区图书角整理", {"audience": "city", "members_only": False})]:
             activity = Activity(team_id=team.id, theme_id=theme.id, unit_id=team.unit_id, title=title, place="滨河公园",
                                 starts_at=start, ends_at=start + timedelta(hours=2), status="scheduled",
@@ -47,7 +48,8 @@ def test_volunteer_finds_an_activity_and_the_way_there(phone_page, recruiting):
     page = phone_page
     browser_login(page, VOLUNTEER_PHONE, DEMO_PASSWORD)
     mine = page.locator("#my-upcoming li").first
-    assert "滨河公园捡拾垃圾" in mine.inner_text() and "已录用" in mine.inner_text() and "滨河公园东门" in mine.inner_text()
+    text = mine.inner_text()
+    assert "滨河公园捡拾垃圾" in text and "已录用" in text and "滨河公园东门" in text
     check_fits_and_shoot(page, "recruit-home")
     page.locator("#find-activities").click()
     page.wait_for_load_state()
