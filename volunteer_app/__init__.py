@@ -49,7 +49,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts.record_views import bp as record_bp
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
-    from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
+    from .activities import (correction_views, find_views, lifecycle_views, live_views,  # noqa: F401  (routes)
+                             retro_views, signup_views)
     from .activities import request_views  # noqa: F401  (routes)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp

@@ -4,7 +4,8 @@ Deleting an account anonymises the volunteer row instead of removing it: the att
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
 their phone as a team's contact, and their notices. Their correction requests stay as nameless counts without
-their words or the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their sign-ups for activities still to come are
+their words or the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their
+sign-ups for activities still to come are
 cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
@@ -22,9 +23,12 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
 from .. import audit
+from . import labels
+from ..activities import signups
 from ..errors import DomainError
-from ..models import (Activity, Attendance, CorrectionRequest, Membership, PasswordReset, Signup, Team, Theme, Unit, Volunteer,
-                      utcnow)
+from ..labels import METHOD_LABELS
+from ..models import (Activity, Attendance, CorrectionRequest, Membership, PasswordReset, Signup, Team, Theme, Unit,
+                      Volunteer, utcnow)
 from ..notices.service import delete_notices_of, export_rows
 from ..teams.rules import active_leader
 
@@ -32,9 +36,6 @@ DELETED_NAME = "已注销志愿者"
 EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv",
                 "corrections.csv")
 REMOVED_TEXT = ""  # what a deleted person's correction request keeps of their words (and the leader's answer)
-# Sign-ups that still hold or wait for a place, and the activities whose places can still be freed.
-LIVE_SIGNUP_STATUSES = ("pending", "admitted", "waitlisted")
-UPCOMING_ACTIVITY_STATUSES = ("scheduled", "open")
 # Statuses of a team that still needs a leader.
 LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -49,11 +50,12 @@ class PrivacyError(DomainError):
     }
 
 
-def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai") -> dict:
+def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai", language: str = "zh_CN") -> dict:
     """Everything held about one person that is theirs to take away: profile, memberships, attendances,
     sign-ups and notices.
 
-    Times are ISO 8601 in the display time zone (with its offset, so they are exact).
+    Times are ISO 8601 in the display time zone (with its offset, so they are exact). Codes stay (theme, method)
+    with their names in `language` beside them (theme_name, how_recorded).
     """
     tz = ZoneInfo(zone)
     volunteer = session.get(Volunteer, volunteer_id)
@@ -89,6 +91,7 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             "activity": activity.title,
             "team": team.name,
             "theme": theme.code,
+            "theme_name": theme.name_en if language == "en" else theme.name_zh,
             "place": activity.place,
             "activity_starts_at": _time(activity.starts_at, tz),
             "activity_ends_at": _time(activity.ends_at, tz),
@@ -96,6 +99,7 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             "checked_out_at": _time(attendance.checked_out_at, tz),
             "credited_minutes": attendance.credited_minutes,
             "method": attendance.method,
+            "how_recorded": str(METHOD_LABELS.get(attendance.method, attendance.method)),
             "voided": attendance.voided_at is not None,
             "void_reason": attendance.void_reason,
         }
@@ -164,7 +168,8 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
 
 
 def export_csv(data: dict, part: str) -> str:
-    """One part of personal_data() as CSV (with a BOM, so that Excel reads the Chinese right).
+    """One part of personal_data() as CSV (with a BOM, so that Excel reads the Chinese right), for a person: headers
+    and codes in words of the current language (privacy/labels.py), the theme by its name.
 
     Text that starts like a formula is prefixed with an apostrophe so a spreadsheet shows it as text.
     """
@@ -175,13 +180,16 @@ def export_csv(data: dict, part: str) -> str:
         fields = list(data["profile"])
     else:
         fields = list(rows[0]) if rows else list(_EMPTY_FIELDS[part])
+    fields = [field for field in fields if field not in _SHOWN_AS_WORDS]
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([labels.header(field) for field in fields])
     for row in rows:
-        writer.writerow([_inert(row[field]) for field in fields])
+        words = {**row, "theme": row.get("theme_name", row.get("theme"))}
+        writer.writerow([_inert(labels.value(field, words[field])) for field in fields])
     return out.getvalue()
 
 
+_SHOWN_AS_WORDS = ("theme_name", "how_recorded")  # the CSV shows theme and method in words in their own columns
 _EMPTY_FIELDS = {
     "memberships": ("team", "role", "status", "applied_at", "joined_at"),
     "attendances": ("activity", "team", "theme", "place", "activity_starts_at", "activity_ends_at", "checked_in_at",
@@ -280,31 +288,11 @@ def _anonymise_requests(session: Session, volunteer_id: int, now: datetime) -> i
 
 
 def _release_signups(session: Session, volunteer_id: int, now: datetime) -> list[int]:
-    """Cancel the person's sign-ups for activities still to come, keeping the activities' tallies true; clear
-    the leaders' reasons on all of them. The activity ids whose places were freed.
-
-    Note: a freed place is not offered to the waiting list here (that rule belongs to the sign-up service);
-    the next sign-up or the leader fills it.
-    """
-    released = []
-    for signup, activity in session.exec(
-        select(Signup, Activity).join(Activity, Activity.id == Signup.activity_id)
-        .where(Signup.volunteer_id == volunteer_id).order_by(Signup.id)
-    ):
-        if (signup.status in LIVE_SIGNUP_STATUSES and activity.status in UPCOMING_ACTIVITY_STATUSES
-                and activity.ends_at > now):
-            if signup.status == "admitted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.admitted_count > 0)
-                                .values(admitted_count=Activity.admitted_count - 1))
-            elif signup.status == "waitlisted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.waitlist_count > 0)
-                                .values(waitlist_count=Activity.waitlist_count - 1))
-            signup.status = "cancelled"
-            released.append(activity.id)
-        signup.reason = None
-        signup.updated_at = now
-        session.add(signup)
-    session.flush()
+    """Withdraw the person's sign-ups for activities still to come through the sign-up rules (tallies kept,
+    freed places offered to the waiting list); clear the leaders' reasons on all of them. The activity ids."""
+    released = signups.withdraw_person(session=session, volunteer_id=volunteer_id, now=now)
+    session.execute(update(Signup).where(Signup.volunteer_id == volunteer_id).values(reason=None, updated_at=now)
+                    .execution_options(synchronize_session=False))
     return released
 
 
