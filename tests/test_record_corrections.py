@@ -90,7 +90,9 @@ def test_my_record_rows_say_everything_and_open_their_details(client, auth, worl
     auth.login(world.member_a.phone)
     page = client.get("/me").get_data(as_text=True)
     assert world.member_a.volunteer_no in page
-    assert "清扫河道" in page and "人民路与解放路口" in page and "1.5 小时" in page and "队长手工登记" in page
+    history = page[page.index('id="history"'):]
+    for part in ("清扫河道", "人民路与解放路口", "1.5\u00a0小时", "队长手工登记"):
+        assert part in history, part
     assert "清和社区志愿服务队" in page and f"/record/{attendance.id}" in page
     detail = client.get(f"/record/{attendance.id}").get_data(as_text=True)
     assert "李队长" in detail and "138****0001" in detail and "13800000001" not in detail
