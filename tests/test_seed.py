@@ -485,3 +485,36 @@ def test_demo_refresh_leaves_a_database_without_the_demo_alone(runner, db):
     assert result.exit_code == 0, result.output + repr(result.exception)
     assert "no demo leader" in result.output
     assert db.execute(select(func.count()).select_from(Activity)).scalar_one() == 0
+
+
+def test_demo_refresh_keeps_an_upcoming_admitted_activity_for_the_demo_volunteer(seeded, db):
+    from volunteer_app.seed.refresh import refresh_demo
+
+    volunteer = db.execute(select(Volunteer).where(Volunteer.phone == VOLUNTEER_PHONE)).scalar_one()
+    first = refresh_demo(session=db, now=NOW_UTC)  # the seed admitted them to one already
+    db.commit()
+    assert first.upcoming is not None and not first.scheduled
+    later = NOW_UTC + timedelta(days=20)  # every seeded activity has started by then
+    done = refresh_demo(session=db, now=later)
+    db.commit()
+    assert done.scheduled and done.upcoming.starts_at > later
+    activity = db.get(Activity, done.upcoming.id)
+    assert activity.status == "scheduled" and activity.admitted_count == 1 and activity.capacity
+    assert (activity.starts_at + timedelta(hours=8)).date() == (later + timedelta(hours=8)).date() + timedelta(days=1)
+    (signup,) = db.execute(select(Signup).where(Signup.activity_id == activity.id)).scalars().all()
+    assert signup.volunteer_id == volunteer.id and signup.status == "admitted"
+    again = refresh_demo(session=db, now=later + timedelta(minutes=5))
+    db.commit()
+    assert not again.scheduled and again.upcoming.id == activity.id
+    assert db.execute(select(func.count()).select_from(Activity).where(Activity.starts_at > later)).scalar_one() == 1
+
+
+def test_demo_refresh_prints_the_volunteers_upcoming_activity_with_the_logins(runner, seeded, db):
+    volunteer = db.execute(select(Volunteer).where(Volunteer.phone == VOLUNTEER_PHONE)).scalar_one()
+    result = runner.invoke(args=["demo", "refresh"])
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    upcoming = db.execute(select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
+        Signup.volunteer_id == volunteer.id, Signup.status == "admitted", Activity.status == "scheduled")
+        .order_by(Activity.starts_at)).scalars().first()
+    line = next(line for line in result.output.splitlines() if VOLUNTEER_PHONE in line)
+    assert f"admitted to {upcoming.id} «{upcoming.title}»" in line
