@@ -149,7 +149,6 @@ class ActivityPlan:
 
     def _upcoming(self) -> list[ActivitySpec]:
         """One activity open right now for the demo leader's team, and the next two weeks' scheduled ones."""
-        rng = self.rng
         start = self.now - self.now % 1800 - 1800
         team = self.demo_teams[0]
         open_now = ActivitySpec(team, "civilized_traffic", start, start + 3 * 3600, status="open", k=6)
