@@ -7,7 +7,10 @@ from datetime import date, datetime, timedelta
 
 from ..workdays import add_working_days
 from .content import CANCEL_REASONS, PARKS, RIVERS, ROADS, SCHOOLS, THEME_TEXT, THEME_TIMES, VOID_REASONS, _choose_theme
-from .plan import ActivitySpec, CHINA, PLANTED_DEVICE_HASHES, TeamPlan, _day_weights, _local_midnight
+from .plan import ActivitySpec, CHINA, Recruit, PLANTED_DEVICE_HASHES, TeamPlan, _day_weights, _local_midnight
+
+
+NOT_RECRUITING = Recruit()
 
 
 class ActivityPlan:
@@ -288,10 +291,11 @@ class ActivityPlan:
             opened = ts(spec.start - 600 - (spec.id % 10) * 60)
         if spec.status == "closed":
             closed = ts(created + 60) if spec.is_retro else ts(spec.end + (spec.id % 40) * 60)
-        lat, lng = spec.meeting_at or (None, None)
+        r = spec.recruit or NOT_RECRUITING
+        lat, lng = r.meeting_at or (None, None)
         return (spec.id, spec.team.id, theme_id, spec.team.unit_id, spec.title, spec.place, ts(spec.start),
                 ts(spec.end), spec.status, "poster" if spec.id % 5 == 0 else "rotating", spec.audience == "team",
-                spec.capacity, spec.audience, spec.audience_unit, ts(spec.deadline) if spec.deadline else None,
-                spec.admission, spec.admitted_only, spec.meeting_point, lat, lng, spec.requirements, spec.admitted,
-                spec.waitlisted, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
+                r.capacity, spec.audience, r.audience_unit, ts(r.deadline) if r.deadline else None,
+                r.admission, r.admitted_only, r.meeting_point, lat, lng, r.requirements, r.admitted,
+                r.waitlisted, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
                 self._recorder(spec), ts(created), opened, closed, count, minutes)

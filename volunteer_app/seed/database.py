@@ -84,7 +84,8 @@ class Seeder(CityPlan, PeoplePlan, ActivityPlan, RecruitPlan):
                 if spec.status == "closed":
                     active_months.add(spec.start, themes[spec.theme], spec.team.unit_id, [r[ATT_VOLUNTEER] for r in live])
                 created = self._activity_created(spec)
-                signup_rows.extend(self._signup_rows(spec, [r[ATT_VOLUNTEER] for r in live], created))
+                if spec.recruit is not None:
+                    signup_rows.extend(self._signup_rows(spec, [r[ATT_VOLUNTEER] for r in live], created))
                 activity_rows.append(self._activity_row(spec, themes[spec.theme], len(live),
                                                         sum(r[ATT_MINUTES] for r in live), created)
                                      + (sum(1 for r in live if r[ATT_METHOD] in LIVE_METHODS),))

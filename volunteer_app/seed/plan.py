@@ -107,9 +107,14 @@ class ActivitySpec:
     photos: int = 0
     logged: int = 0  # when a retro log was written
     id: int = 0
-    # Recruitment (seed/recruit.py): set on upcoming activities and on recently run ones that took sign-ups.
-    recruited: bool = False
-    audience: str = "team"
+    audience: str = "team"  # who may sign up or check in: team, unit (recruit.audience_unit) or city
+    recruit: Recruit | None = None  # set on upcoming activities and on recent ones that took sign-ups
+
+
+@dataclass(slots=True)
+class Recruit:
+    """An activity's recruitment (seed/recruit.py); kept apart so the 40,000 other specs stay small."""
+
     audience_unit: int | None = None
     capacity: int | None = None
     deadline: int | None = None

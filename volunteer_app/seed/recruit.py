@@ -14,11 +14,14 @@ import math
 from datetime import timedelta
 
 from .content import DECLINE_REASONS, MEETING_POINTS, REQUIREMENTS
-from .plan import ActivitySpec, TeamPlan
+from .plan import ActivitySpec, Recruit, TeamPlan
 
 RECRUIT_DAYS = 60  # closed activities this recent recruited through the app, RECRUIT_SHARE of them
 RECRUIT_SHARE = 0.55
-RECRUIT_NO_SHOW = (0.02, 0.18)  # per activity, uniform: about 10% overall
+RECRUIT_NO_SHOW = (0.02, 0.18)  # per activity, uniform: about 10% overall, times the team's habit (0.5-1.5)
+# Places left unfilled, at most this share of the limit: the popular themes fill up, the demanding ones less.
+THEME_SLACK = {"civilized_traffic": 0.15, "sanitation": 0.2, "community_service": 0.2, "civility_promotion": 0.3,
+               "culture": 0.3, "ecology": 0.35, "elderly_disabled": 0.45, "minors": 0.5, "emergency": 0.6}
 UPCOMING_DAYS = 14
 CITY_CENTRE = (30.58, 114.30)  # the fictitious city's meeting coordinates lie around here
 
@@ -46,13 +49,13 @@ class RecruitPlan:
                 self._recruit(spec)
                 specs.append(spec)
         # The demo volunteer is admitted to the demo team's first upcoming activity (open to the team, auto).
-        self.demo_upcoming = next(s for s in specs if s.team is self.demo_teams[0])
-        self.demo_upcoming.audience, self.demo_upcoming.audience_unit = "team", None
-        self.demo_upcoming.admission, self.demo_upcoming.capacity = "auto", max(self.demo_upcoming.capacity or 0, 12)
+        self.demo_upcoming = mine = next(s for s in specs if s.team is self.demo_teams[0])
+        mine.audience, mine.recruit.audience_unit = "team", None
+        mine.recruit.admission, mine.recruit.capacity = "auto", max(mine.recruit.capacity or 0, 12)
         # And one public activity nearby is full, with people in line (every scale shows a waitlist).
-        self.demo_full = next(s for s in specs if s.team is not self.demo_teams[0])
-        self.demo_full.audience, self.demo_full.audience_unit = "unit", self._street_id_of(self.demo_full.team)
-        self.demo_full.admission, self.demo_full.capacity = "auto", 8
+        self.demo_full = full = next(s for s in specs if s.team is not self.demo_teams[0])
+        full.audience, full.recruit.audience_unit = "unit", self._street_id_of(full.team)
+        full.recruit.admission, full.recruit.capacity = "auto", 8
         return specs
 
     def plan_past_recruitment(self, specs: list[ActivitySpec]) -> None:
@@ -68,30 +71,30 @@ class RecruitPlan:
     def _recruit(self, spec: ActivitySpec) -> None:
         """Who may sign up, how many, until when, how they are admitted, where to meet, what to bring."""
         rng, team = self.rng, spec.team
-        spec.recruited = True
+        rec = spec.recruit = Recruit()
         r = rng.random()
         if r < 0.5:
             spec.audience = "team"
         elif r < 0.72:
-            spec.audience, spec.audience_unit = "unit", self._street_id_of(team)
+            spec.audience, rec.audience_unit = "unit", self._street_id_of(team)
         elif r < 0.87:
-            spec.audience, spec.audience_unit = "unit", self.district_unit_ids[team.district]
+            spec.audience, rec.audience_unit = "unit", self.district_unit_ids[team.district]
         else:
             spec.audience = "city"
         if spec.status == "scheduled":
-            spec.capacity = max(4, int(spec.k * rng.uniform(0.6, 1.3))) if rng.random() < 0.85 else None
+            rec.capacity = max(4, int(spec.k * rng.uniform(0.6, 1.3))) if rng.random() < 0.85 else None
         if rng.random() < 0.7:
-            spec.deadline = spec.start - rng.choice((2, 12, 24, 48)) * 3600
-        spec.admission = "leader" if rng.random() < 0.4 else "auto"
-        spec.admitted_only = rng.random() < (0.4 if spec.admission == "leader" else 0.12)
+            rec.deadline = spec.start - rng.choice((2, 12, 24, 48)) * 3600
+        rec.admission = "leader" if rng.random() < 0.4 else "auto"
+        rec.admitted_only = rng.random() < (0.4 if rec.admission == "leader" else 0.12)
         if rng.random() < 0.75:
-            spec.meeting_point = rng.choice(MEETING_POINTS).format(place=spec.place)[:200]
+            rec.meeting_point = rng.choice(MEETING_POINTS).format(place=spec.place)[:200]
             if rng.random() < 0.6:
                 lat, lng = CITY_CENTRE
-                spec.meeting_at = (round(lat + (team.district - 2.5) * 0.03 + rng.uniform(-0.02, 0.02), 6),
-                                   round(lng + (team.district % 3 - 1) * 0.04 + rng.uniform(-0.02, 0.02), 6))
+                rec.meeting_at = (round(lat + (team.district - 2.5) * 0.03 + rng.uniform(-0.02, 0.02), 6),
+                                  round(lng + (team.district % 3 - 1) * 0.04 + rng.uniform(-0.02, 0.02), 6))
         if rng.random() < 0.6:
-            spec.requirements = rng.choice(REQUIREMENTS[spec.theme])
+            rec.requirements = rng.choice(REQUIREMENTS[spec.theme])
 
     def _street_id_of(self, team: TeamPlan) -> int:
         """The street a team belongs to (its own unit for a street team)."""
@@ -101,14 +104,13 @@ class RecruitPlan:
 
     def _signup_rows(self, spec: ActivitySpec, attendees: list[int], created: int) -> list[tuple]:
         """The sign-up rows of one recruiting activity (ids given); sets its admitted and waitlisted counts."""
-        if not spec.recruited:
-            return []
+        recruit = spec.recruit
         if spec.status == "scheduled":
             plan = self._upcoming_signups(spec)
-            first, last = created + 600, min(self.now, spec.deadline or spec.start) - 600
+            first, last = created + 600, min(self.now, recruit.deadline or spec.start) - 600
         else:
             plan = self._past_signups(spec, attendees)
-            first, last = created + 600, min(spec.deadline or spec.start, spec.start) - 600
+            first, last = created + 600, (recruit.deadline or spec.start) - 600
         ts, rng, leader = self.ts, self.rng, self._recorder(spec)
         closed_at = spec.end + (spec.id % 40) * 60
         last = max(last, first + 60)
@@ -119,7 +121,7 @@ class RecruitPlan:
             signed = first + int(step * (n + 1))
             decided_by = decided_at = reason = None
             updated = signed
-            if spec.admission == "leader" and status in ("admitted", "no_show", "declined"):
+            if recruit.admission == "leader" and status in ("admitted", "no_show", "declined"):
                 decided_by, decided_at = leader, min(signed + rng.randint(600, 86400), last + 300)
                 updated = decided_at
                 if status == "declined":
@@ -131,13 +133,13 @@ class RecruitPlan:
             rows.append((next_id + n, spec.id, vid, status, ts(signed), ts(updated), decided_by,
                          ts(decided_at) if decided_at else None, reason))
         self.next_signup_id = next_id + len(rows)
-        spec.admitted = sum(1 for _vid, status in plan if status == "admitted")
-        spec.waitlisted = sum(1 for _vid, status in plan if status == "waitlisted")
+        recruit.admitted = sum(1 for _vid, status in plan if status == "admitted")
+        recruit.waitlisted = sum(1 for _vid, status in plan if status == "waitlisted")
         return rows
 
     def _upcoming_signups(self, spec: ActivitySpec) -> list[tuple[int, str]]:
         """(volunteer, status) in sign-up order: admitted up to the limit then in line, or pending the leader."""
-        rng, cap = self.rng, spec.capacity
+        rng, cap = self.rng, spec.recruit.capacity
         if cap:
             u = rng.random()
             if u < 0.07 or spec is self.demo_full:
@@ -158,7 +160,7 @@ class RecruitPlan:
                 plan.append((vid, "cancelled"))
                 continue
             full = cap is not None and admitted >= cap
-            if spec.admission == "auto" or n == 0 and spec is self.demo_upcoming:
+            if spec.recruit.admission == "auto" or n == 0 and spec is self.demo_upcoming:
                 status = "waitlisted" if full else "admitted"
             elif n >= decided:
                 status = "waitlisted" if full else "pending"
@@ -174,21 +176,23 @@ class RecruitPlan:
         """(volunteer, status) of a closed activity: most attendees were admitted (some walked in), about one
         admitted person in ten never came (no_show); a full activity left a short line; a few cancelled."""
         rng = self.rng
-        walk_in = 0.04 if spec.admitted_only else 0.1
+        walk_in = 0.04 if spec.recruit.admitted_only else 0.1
         came = [vid for vid in attendees if rng.random() >= walk_in]
-        rate = rng.uniform(*RECRUIT_NO_SHOW)
+        rate = rng.uniform(*RECRUIT_NO_SHOW) * (0.5 + (spec.team.id * 0.618034) % 1)
         missing = int(len(came) * rate / (1 - rate) + rng.random())
         present = set(attendees)
         extra = [vid for vid in self._candidates(spec, missing + 6) if vid not in present]
         no_shows, others = extra[:missing], extra[missing:]
         admitted = len(came) + len(no_shows)
-        spec.capacity = admitted + (0 if rng.random() < 0.3 else rng.randint(1, max(1, math.ceil(admitted * 0.3))))
+        slack = THEME_SLACK.get(spec.theme, 0.3)
+        extra = 0 if rng.random() < 0.3 else rng.randint(1, max(1, math.ceil(admitted * slack)))
+        spec.recruit.capacity = admitted + extra
         plan = [(vid, "admitted") for vid in came] + [(vid, "no_show") for vid in no_shows]
         rng.shuffle(plan)
         for vid in others[:rng.randint(0, 3)]:
-            if spec.capacity == admitted and rng.random() < 0.5:
+            if spec.recruit.capacity == admitted and rng.random() < 0.5:
                 plan.append((vid, "waitlisted"))
-            elif spec.admission == "leader" and rng.random() < 0.4:
+            elif spec.recruit.admission == "leader" and rng.random() < 0.4:
                 plan.append((vid, "declined"))
             else:
                 plan.insert(rng.randint(0, len(plan)), (vid, "cancelled"))
@@ -203,7 +207,7 @@ class RecruitPlan:
         elif spec.audience == "city":
             others = self.signup_teams["city"]
         else:
-            others = self.signup_teams.get(spec.audience_unit) or [team]
+            others = self.signup_teams.get(spec.recruit.audience_unit) or [team]
         chosen: dict[int, None] = {}
         for _ in range(3 * k + 6):
             if len(chosen) >= k:
