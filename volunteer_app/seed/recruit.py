@@ -43,7 +43,10 @@ class RecruitPlan:
             n = int(n) + (rng.random() < n - int(n))
             if team in self.demo_teams:
                 n = max(n, 2)
-            for day in sorted(rng.choices(days, weights=day_weights, k=n)):
+            chosen = rng.choices(days, weights=day_weights, k=n)
+            if team is self.demo_teams[0]:
+                chosen[0] = days[1]  # the demo volunteer's activity: the day after tomorrow
+            for day in sorted(chosen):
                 spec = self._activity_on(team, day)
                 spec.status = "scheduled"
                 self._recruit(spec)
