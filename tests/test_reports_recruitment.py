@@ -173,3 +173,27 @@ def test_the_tallies_export_carries_the_figures(client, auth, world, data):
     assert traffic[-3:] == ["8", "75%", "29%"]
     month_header = rows.index(["按月份"]) + 1
     assert "报名人次" not in rows[month_header]  # sign-ups are not broken down by month
+
+
+def test_a_check_in_leaves_the_sign_up_figures_cached_and_a_closing_does_not(client, auth, world, data, session,
+                                                                              monkeypatch):
+    from .factories import make_activity, make_attendance
+    from volunteer_app.reports import cache
+
+    cache.clear()
+    reads = []
+    original = recruitment.recruitment_groups
+    monkeypatch.setattr(recruitment, "recruitment_groups", lambda **kw: reads.append(1) or original(**kw))
+    auth.login(world.office.phone)
+    client.get("/office", query_string=RANGE)
+    assert len(reads) == 1
+    open_now = make_activity(session, world.team_a, status="open")
+    make_attendance(session, open_now, world.member_b)  # a check-in elsewhere: the tallies' version moves
+    session.commit()
+    client.get("/office", query_string=RANGE)
+    assert len(reads) == 1
+    data["a1"].status = "cancelled"  # a counted activity leaves the view: read again
+    session.add(data["a1"])
+    session.commit()
+    html = client.get("/office", query_string=RANGE).get_data(as_text=True)
+    assert len(reads) == 2 and shown(html, "fig-signups") == "5"

@@ -20,6 +20,7 @@ from .filters import COUNTED_STATUSES, ReportFilter, activity_conditions, local_
 from .people import filtered_volunteers, registered_volunteers
 
 RANKED_TEAMS = 10
+VERSION_ACTIVITY_PART = 7  # data_version starts with the database and the six activity sums
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,9 @@ def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, vers
                           lambda: headline(session=session, f=f, groups=groups))
     themes = by_theme(session=session, f=f, language=language, groups=groups)
     units = by_unit(session=session, f=f, methods=methods, groups=groups)
-    recruit = recruitment.attach(session=session, f=f, themes=themes, units=units, teams=teams)
+    recruit_groups = cache.remember("recruitment", filter_key(f), recruitment_version(session=session, version=version),
+                                    lambda: recruitment.recruitment_groups(session=session, f=f))
+    recruit = recruitment.attach(session=session, f=f, groups=recruit_groups, themes=themes, units=units, teams=teams)
     return Dashboard(
         head=head,
         themes=themes,
@@ -221,6 +224,15 @@ def data_version(*, session: Session, f: ReportFilter, sums: tuple | None = None
                                                                                 Membership, Signup))
     database = session.get_bind().url.render_as_string(hide_password=True)  # tests run several databases
     return (database,) + tuple(int(value) for value in activities) + newest
+
+
+def recruitment_version(*, session: Session, version: tuple) -> tuple:
+    """What a filter's sign-up figures depend on: its counted activities (data_version's activity part) and
+    the newest sign-up and audit event, but not the newest attendance: a check-in into an open activity does
+    not change a closed one's sign-ups (a late correction that turns a no-show into an attendee is audited),
+    so during a day of action the sign-up figures stay cached while the tallies are recomputed."""
+    newest = tuple(session.exec(select(func.max(model.id))).one() for model in (AuditEvent, Signup))
+    return version[:VERSION_ACTIVITY_PART] + newest
 
 
 def filter_key(f: ReportFilter) -> tuple:

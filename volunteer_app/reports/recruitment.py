@@ -9,7 +9,8 @@ theme and team of the filter: filters.activity_conditions), so a closed activity
 - no-show rate = no_show ÷ admitted.
 
 Two grouped reads (sign-ups by status, limits) per filter, folded into the dashboard's theme, area and team
-rows; the dashboard caches them with everything else (queries.dashboard).
+rows. The dashboard caches the groups apart from its other figures (queries.recruitment_version), so a check-in
+does not make them be read again.
 """
 from __future__ import annotations
 
@@ -130,9 +131,9 @@ def _folded(groups: dict, key) -> dict:
     return folded
 
 
-def attach(*, session: Session, f: ReportFilter, themes: list, units: list, teams: list) -> Recruitment:
-    """Give each theme, area and team row of the dashboard (queries.Tally) its figures; returns the total."""
-    groups = recruitment_groups(session=session, f=f)
+def attach(*, session: Session, f: ReportFilter, groups: dict, themes: list, units: list, teams: list) -> Recruitment:
+    """Give each theme, area and team row of the dashboard (queries.Tally) its figures from recruitment_groups;
+    returns the total."""
     theme_ids = dict(session.exec(select(Theme.code, Theme.id)).all())
     per_theme = by_theme(groups)
     for row in themes:
