@@ -197,3 +197,12 @@ def test_a_check_in_leaves_the_sign_up_figures_cached_and_a_closing_does_not(cli
     session.commit()
     html = client.get("/office", query_string=RANGE).get_data(as_text=True)
     assert len(reads) == 2 and shown(html, "fig-signups") == "5"
+
+
+def test_every_team_of_the_view_with_its_sign_up_figures(client, auth, world, data):
+    client.set_cookie("lang", "en")
+    auth.login(world.office.phone)
+    html = client.get("/office/team-tallies", query_string=RANGE).get_data(as_text=True)
+    row = re.search(rf'<tr data-key="{world.team_a.id}">(.*?)</tr>', html, re.S).group(1)
+    assert re.findall(r'<td class="num">([^<]*)</td>', row)[-3:] == ["5", "67%", "25%"]
+    assert str(recruitment.DEFINITIONS["no_show_rate"]) in html.replace("&amp;", "&")

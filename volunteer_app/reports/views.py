@@ -94,10 +94,11 @@ def dashboard():
 @bp.get("/team-tallies")
 @office_required
 def teams():
-    """Every team of the view with its figures and the share recorded live, ranked by 人次."""
+    """Every team of the view with its figures, the share recorded live and its sign-ups, ranked by 人次."""
     f = current_filter()
     data = queries.dashboard(session=get_session(), f=f, language=current_language())
-    return render_template("reports/teams.html", f=f, rows=data.teams, labels=filter_labels(f))
+    return render_template("reports/teams.html", f=f, rows=data.teams, labels=filter_labels(f),
+                           definitions=recruitment.DEFINITIONS)
 
 
 @bp.get("/activities")
