@@ -2,9 +2,8 @@
 
 It closes what is overdue and, if the demo leader has no activity open now, creates and opens one through the
 activities service (the same door a leader's phone uses); if the demo volunteer has no upcoming activity they
-are admitted to, it schedules one for tomorrow morning in their team and admits them (through the sign-up
-service when it is installed, else by writing the sign-up as the seed does); then it prints the demo logins
-with that activity. Safe to run again: a second run finds both and changes nothing. A database without the
+are admitted to, it schedules one for tomorrow morning in their team and signs them up through the sign-up
+service (it admits automatically while places last); then it prints the demo logins with that activity. Safe to run again: a second run finds both and changes nothing. A database without the
 demo leader is left alone.
 """
 from __future__ import annotations
@@ -17,15 +16,11 @@ from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from ..activities.service import close_overdue, create_activity, open_activity
+from ..activities.signups import signup
 from ..db import get_engine, session_scope
 from ..models import Activity, Membership, Signup, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import active_leader
 from .plan import CHINA, DEMO_PASSWORD, DISTRICT_OFFICE_PHONE, LEADER_PHONE, OFFICE_PHONE, VOLUNTEER_PHONE
-
-try:  # the sign-up service (issue 14); until it is merged the sign-up is written directly, as the seed does
-    from ..activities.signups import signup as sign_up
-except ImportError:  # pragma: no cover - depends on what is merged
-    sign_up = None
 
 OPEN_FOR = timedelta(hours=3)
 STARTED_BEFORE = timedelta(minutes=10)
@@ -101,13 +96,8 @@ def _schedule_for_volunteer(session: Session, team: Team, leader_id: int, volunt
                                ends_at=starts_at + UPCOMING_FOR, capacity=20, now=now)
     activity.meeting_point = "社区党群服务中心门口集合"
     activity.requirements = "穿方便活动的衣服和运动鞋，手套由社区提供"
-    if sign_up is not None:
-        sign_up(session=session, activity_id=activity.id, volunteer_id=volunteer_id, now=now)
-    else:
-        session.add(Signup(activity_id=activity.id, volunteer_id=volunteer_id, status="admitted", created_at=now,
-                           updated_at=now))
-        activity.admitted_count += 1
     session.flush()
+    signup(session=session, activity_id=activity.id, volunteer_id=volunteer_id, now=now)
     return activity
 
 
