@@ -44,6 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
     from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
+    from .certificates import bp as certificates_bp
+    from .certificates import views as certificates_views  # noqa: F401  (routes on certificates_bp)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .notices import bp as notices_bp
@@ -55,7 +57,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
-                      notices_bp):
+                      notices_bp, certificates_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass
