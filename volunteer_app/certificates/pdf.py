@@ -23,14 +23,14 @@ LINE = 4.2  # mm per line of table text at 8 pt
 MAX_LINES = 3
 # (heading, width in mm, field of ServiceRow or a function of it)
 COLUMNS = (
-    ("日期", 18, lambda r, m: f"{r.day:%Y-%m-%d}"),
-    ("活动名称", 35, lambda r, m: r.title),
+    ("日期", 17, lambda r, m: f"{r.day:%Y-%m-%d}"),
+    ("活动名称", 36, lambda r, m: r.title),
     ("服务地点", 30, lambda r, m: r.place),
-    ("服务内容", 18, lambda r, m: r.theme),
-    ("时长（小时）", 14, lambda r, m: hours(r.minutes)),
-    ("组织队伍", 30, lambda r, m: r.team),
-    ("负责人", 16, lambda r, m: r.in_charge),
-    ("记录方式", 19, lambda r, m: m.get(r.method, r.method)),
+    ("服务内容", 17, lambda r, m: r.theme),
+    ("小时", 10, lambda r, m: hours(r.minutes)),
+    ("组织队伍", 37, lambda r, m: r.team),
+    ("负责人", 15, lambda r, m: r.in_charge),
+    ("记录方式", 18, lambda r, m: m.get(r.method, r.method)),
 )
 
 
@@ -87,17 +87,17 @@ def render(doc: CertificateDocument) -> bytes:
     pdf.ln(3)
     pdf.set_font(FONT, size=11)
     pdf.multi_cell(0, 7, totals, new_x="LMARGIN", new_y="NEXT")
-    if pdf.get_y() > pdf.h - MARGIN - 60:
+    if pdf.get_y() > pdf.h - MARGIN - 52:
         pdf.add_page()
     pdf.ln(4)
     top = pdf.get_y()
     pdf.image(io.BytesIO(qr_png(doc.verify_url, box_size=8, border=2)), x=MARGIN, y=top, w=36, h=36)
     pdf.set_xy(MARGIN + 42, top)
     pdf.set_font(FONT, size=11)
-    pdf.multi_cell(0, 7, f"{issuer}\n{dated}", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, f"{issuer}\n{dated}", align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_x(MARGIN + 42)
     pdf.set_font(FONT, size=9)
-    pdf.multi_cell(0, 5, verify_hint, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, verify_hint, align="L", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 
