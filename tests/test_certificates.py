@@ -281,3 +281,13 @@ def test_only_closed_activities_count(session, world, served):
     certificate = _issue(session, world.member_a)
     closed_ids = {a.id for a in session.exec(select(Activity).where(Activity.status == "closed"))}
     assert certificate.row_count == 3 and len(closed_ids) == 4
+
+
+def test_the_pages_speak_english_on_request(client, auth, session, world, served):
+    certificate = _issue(session, world.member_a)
+    client.set_cookie("lang", "en")
+    html = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert "Valid: this certificate" in html and "Service hours on the certificate" in html
+    auth.login(world.member_a.phone)
+    html = client.get("/me/certificates").get_data(as_text=True)
+    assert "Issue a certificate" in html and "The last 3 years" in html and "开具证明" not in html
