@@ -291,3 +291,12 @@ def test_the_pages_speak_english_on_request(client, auth, session, world, served
     auth.login(world.member_a.phone)
     html = client.get("/me/certificates").get_data(as_text=True)
     assert "Issue a certificate" in html and "The last 3 years" in html and "开具证明" not in html
+
+
+def test_downloads_are_limited_per_person_and_strangers_are_not_counted(limited_config, client, auth, session,
+                                                                        world, served):
+    certificate = _issue(session, world.member_a)
+    assert client.get(f"/me/certificates/{certificate.id}.pdf").status_code == 302  # anonymous: log in first
+    auth.login(world.member_a.phone)
+    statuses = {client.get(f"/me/certificates/{certificate.id}.pdf").status_code for _ in range(3)}
+    assert statuses == {200}

@@ -25,12 +25,18 @@ register_lookup("own_certificate", "certificate_id", own_certificate)
 VERIFY_LIMIT = "30 per minute; 300 per hour"
 
 
+def _user_id() -> object:
+    """The logged-in account's id for a rate-limit key (the limiter may ask before login is checked)."""
+    return getattr(current_user, "id", None)
+
+
 def _verify_limit_message() -> str:
     return _("Too many verifications from this network. Please wait a minute and try again.")
 
 
 @bp.route("/me/certificates", methods=["GET", "POST"])
 @login_required
+@limiter.limit("30 per hour", methods=["POST"], key_func=lambda: f"certificate-issue:{_user_id()}")
 def mine():
     """My certificates and the form to issue one. Volunteers (office staff have no record)."""
     if current_user.is_office:
@@ -61,6 +67,7 @@ def mine():
 
 @bp.get("/me/certificates/<int:certificate_id>.pdf")
 @login_required
+@limiter.limit("60 per hour", key_func=lambda: f"certificate-pdf:{_user_id()}")
 @loads("own_certificate")
 def download(certificate):
     """The PDF of one of my certificates, drawn again from the record (it must still match). The holder only."""
