@@ -92,6 +92,9 @@ MATRIX: dict[tuple[str, str], Try] = {
     # --- home, language, health --------------------------------------------------------------
     ("home.index", "GET"): Try(lambda s: "/", LOGGED_IN),
     ("i18n.switch", "GET"): Try(lambda s: "/lang/en?next=/", row(rest=REDIRECT)),
+    # large text: anyone (a visitor's choice is a cookie, a logged-in person's is kept on the account too)
+    ("text_size.switch", "POST"): Try(lambda s: "/text-size", row(rest=REDIRECT),
+                                      data=lambda s: {"size": "large", "next": "/"}),
     ("checkin.healthz", "GET"): Try(lambda s: "/healthz", PUBLIC),
     # --- accounts ------------------------------------------------------------------------------
     ("accounts.login", "GET"): Try(lambda s: "/login", ANONYMOUS_ONLY),

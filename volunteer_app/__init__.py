@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from . import db, errors, i18n, security
+    from . import assets, db, errors, i18n, security
     from .extensions import csrf, limiter, warn_if_limits_are_per_process
 
     db.init_app(app)
@@ -36,10 +36,15 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
 
     from .accounts import auth
 
     auth.init_app(app)
+
+    from .accounts import text_size
+
+    text_size.init_app(app)
 
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp

@@ -73,6 +73,7 @@ class Volunteer(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("role IN ('volunteer','office')", name="ck_volunteer_role"),
         Index("ix_volunteer_role_deleted", "role", "deleted_at"),  # the registered-volunteer count
+        CheckConstraint("text_size IS NULL OR text_size IN ('normal','large')", name="ck_volunteer_text_size"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +93,8 @@ class Volunteer(SQLModel, table=True):
     consent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # anonymised under PIPL; attendances stay as counts
+    # The type size the person chose once (large text for older volunteers); NULL: never chose (the device decides).
+    text_size: str | None = Field(default=None, max_length=8)
 
 
 class Team(SQLModel, table=True):

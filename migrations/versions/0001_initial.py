@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:43:04.582178
+Create Date: 2026-12-03 18:01:43.697232
 """
 from typing import Sequence, Union
 
@@ -97,7 +97,9 @@ def upgrade() -> None:
     sa.Column('consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('text_size', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.CheckConstraint("role IN ('volunteer','office')", name='ck_volunteer_role'),
+    sa.CheckConstraint("text_size IS NULL OR text_size IN ('normal','large')", name='ck_volunteer_text_size'),
     sa.ForeignKeyConstraint(['home_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['office_unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
