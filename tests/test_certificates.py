@@ -300,3 +300,15 @@ def test_downloads_are_limited_per_person_and_strangers_are_not_counted(limited_
     auth.login(world.member_a.phone)
     statuses = {client.get(f"/me/certificates/{certificate.id}.pdf").status_code for _ in range(3)}
     assert statuses == {200}
+
+
+def test_an_office_reaches_a_certificate_through_the_holders_team_in_its_area(session, world, served):
+    from volunteer_app.certificates.service import certificate_in_scope
+    from volunteer_app.units import office_scope
+
+    certificate = _issue(session, world.member_a, team_id=world.team_a.id)
+    scope_d2 = office_scope(session=session, office=world.office_district2)
+    assert certificate_in_scope(session=session, certificate_id=certificate.id, scope=scope_d2) is None
+    factories.add_member(session, world.team_b, world.member_a)  # now also in a team of district 2
+    session.commit()
+    assert certificate_in_scope(session=session, certificate_id=certificate.id, scope=scope_d2).id == certificate.id

@@ -19,6 +19,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, select
 
 from .. import audit
@@ -278,30 +279,36 @@ def mask_name(name: str) -> str:
 
 def find_for_office(*, session: Session, number: str, scope: str | None,
                     limit: int = 20) -> list[tuple[Certificate, Volunteer, str | None]]:
-    """Certificates whose number contains the text, limited to the office's area: the holder lives there,
-    the certificate's team is there, or the holder is (or was) in a team there."""
+    """Certificates whose number contains the text, within the office's area (newest first)."""
     text = "".join((number or "").split())
     if not text:
         return []
-    statement = (select(Certificate, Volunteer, Team.name)
-                 .join(Volunteer, Volunteer.id == Certificate.volunteer_id)
-                 .outerjoin(Team, Team.id == Certificate.team_id)
-                 .where(Certificate.number.contains(text, autoescape=True)))
-    if scope is not None:
-        area = units_in_scope(scope)
-        in_area_teams = select(Membership.volunteer_id).join(Team, Team.id == Membership.team_id).where(
-            Team.unit_id.in_(area))
-        statement = statement.where(Volunteer.home_unit_id.in_(area) | Team.unit_id.in_(area)
-                                    | Volunteer.id.in_(in_area_teams))
+    statement = _in_area(_with_holder().where(Certificate.number.contains(text, autoescape=True)), scope)
     return list(session.exec(statement.order_by(Certificate.id.desc()).limit(limit)))
 
 
 def certificate_in_scope(*, session: Session, certificate_id: int, scope: str | None) -> Certificate | None:
-    certificate = session.get(Certificate, certificate_id)
-    if certificate is None or certificate.number is None:
-        return None
-    found = find_for_office(session=session, number=certificate.number, scope=scope, limit=50)
-    return certificate if any(c.id == certificate.id for c, _v, _t in found) else None
+    """The certificate if it lies in the office's area, else None (callers answer 404)."""
+    found = session.exec(_in_area(_with_holder().where(Certificate.id == certificate_id), scope)).first()
+    return found[0] if found else None
+
+
+def _with_holder():
+    return (select(Certificate, Volunteer, Team.name)
+            .join(Volunteer, Volunteer.id == Certificate.volunteer_id)
+            .outerjoin(Team, Team.id == Certificate.team_id))
+
+
+def _in_area(statement, scope: str | None):
+    """A certificate is in an area when its holder lives there, its team is there, or the holder is (or was) in
+    a team there: the office that knows the person or the team can act on it."""
+    if scope is None:
+        return statement
+    area = units_in_scope(scope)
+    member_team = aliased(Team)  # not the certificate's team of the outer query (no correlation)
+    teams_there = select(Membership.volunteer_id).join(member_team, member_team.id == Membership.team_id).where(
+        member_team.unit_id.in_(area))
+    return statement.where(Volunteer.home_unit_id.in_(area) | Team.unit_id.in_(area) | Volunteer.id.in_(teams_there))
 
 
 def revoke(*, session: Session, certificate: Certificate, office: Volunteer, reason: str,

@@ -101,9 +101,10 @@ def verify_form():
     """Type the short code printed under the QR code. Anyone."""
     code = (request.args.get("code") or "").strip()
     if code:
-        if find_by_code(session=get_session(), code=code) is None:
+        certificate = find_by_code(session=get_session(), code=code)
+        if certificate is None:
             return render_template("certificates/verify_form.html", code=code[:32], not_found=True), 404
-        return redirect(url_for("certificates.verify", code=code.replace(" ", "").replace("-", "").upper()[:16]))
+        return redirect(url_for("certificates.verify", code=certificate.code))
     return render_template("certificates/verify_form.html", code="", not_found=False)
 
 
