@@ -65,11 +65,16 @@ def render(doc: CertificateDocument) -> bytes:
     cells = [[column(row, doc.method_labels) for _h, _w, column in COLUMNS] for row in doc.rows]
     texts = _texts(doc)
     everything = "".join(texts) + "".join(h for h, _w, _c in COLUMNS) + "".join("".join(c) for c in cells)
-    pdf = _Pdf(doc.number)
-    with tempfile.NamedTemporaryFile(suffix=".ttf") as font_file:  # fpdf2 reads fonts from files only
+    # fpdf2 reads fonts from files only, and reads them again when it writes the PDF: the file lives until then.
+    with tempfile.NamedTemporaryFile(suffix=".ttf") as font_file:
         font_file.write(fonts.font_bytes(everything + "0123456789第页共/.-…　"))
         font_file.flush()
+        pdf = _Pdf(doc.number)
         pdf.add_font(FONT, fname=font_file.name)
+        return _draw(pdf, doc, cells, texts)
+
+
+def _draw(pdf: FPDF, doc: CertificateDocument, cells: list[list[str]], texts: tuple[str, ...]) -> bytes:
     pdf.set_title(f"志愿服务记录证明 {doc.number}")
     pdf.set_author(doc.issuer)
     pdf.set_creator("Red Vest")
