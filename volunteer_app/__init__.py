@@ -48,7 +48,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
-    from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
+    from .activities import (correction_views, find_views, lifecycle_views, live_views,  # noqa: F401  (routes)
+                             retro_views, signup_views)
     from .certificates import bp as certificates_bp
     from .certificates import views as certificates_views  # noqa: F401  (routes on certificates_bp)
     from .checkin.views import bp as checkin_bp
