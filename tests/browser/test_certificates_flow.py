@@ -57,7 +57,7 @@ def test_issue_download_and_a_stranger_verifies_from_the_qr(app, phone_page, new
     stranger.goto(url)
     assert stranger.locator("#verdict").get_attribute("data-state") == "valid"
     assert stranger.locator("#holder").inner_text() == "赵*红"
-    assert "2.5 小时" in stranger.locator("#hours").inner_text()
+    assert "2.5\xa0小时" in stranger.locator("#hours").inner_text()
     assert "13800000003" not in stranger.content()
     stranger.screenshot(path=str(SHOTS / "certificates-verify.png"), full_page=True)
     assert stranger.evaluate("document.documentElement.scrollWidth") <= 360
