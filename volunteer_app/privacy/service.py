@@ -24,6 +24,7 @@ from werkzeug.security import check_password_hash
 from .. import audit
 from ..certificates.service import export_rows as certificate_rows
 from . import labels
+from ..activities import signups
 from ..errors import DomainError
 from ..labels import METHOD_LABELS
 from ..models import (Activity, Attendance, Membership, PasswordReset, Signup, Team, Theme, Unit, Volunteer,
@@ -34,9 +35,6 @@ from ..teams.rules import active_leader
 DELETED_NAME = "已注销志愿者"
 EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv",
                 "certificates.csv")
-# Sign-ups that still hold or wait for a place, and the activities whose places can still be freed.
-LIVE_SIGNUP_STATUSES = ("pending", "admitted", "waitlisted")
-UPCOMING_ACTIVITY_STATUSES = ("scheduled", "open")
 # Statuses of a team that still needs a leader.
 LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -271,31 +269,11 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
 
 
 def _release_signups(session: Session, volunteer_id: int, now: datetime) -> list[int]:
-    """Cancel the person's sign-ups for activities still to come, keeping the activities' tallies true; clear
-    the leaders' reasons on all of them. The activity ids whose places were freed.
-
-    Note: a freed place is not offered to the waiting list here (that rule belongs to the sign-up service);
-    the next sign-up or the leader fills it.
-    """
-    released = []
-    for signup, activity in session.exec(
-        select(Signup, Activity).join(Activity, Activity.id == Signup.activity_id)
-        .where(Signup.volunteer_id == volunteer_id).order_by(Signup.id)
-    ):
-        if (signup.status in LIVE_SIGNUP_STATUSES and activity.status in UPCOMING_ACTIVITY_STATUSES
-                and activity.ends_at > now):
-            if signup.status == "admitted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.admitted_count > 0)
-                                .values(admitted_count=Activity.admitted_count - 1))
-            elif signup.status == "waitlisted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.waitlist_count > 0)
-                                .values(waitlist_count=Activity.waitlist_count - 1))
-            signup.status = "cancelled"
-            released.append(activity.id)
-        signup.reason = None
-        signup.updated_at = now
-        session.add(signup)
-    session.flush()
+    """Withdraw the person's sign-ups for activities still to come through the sign-up rules (tallies kept,
+    freed places offered to the waiting list); clear the leaders' reasons on all of them. The activity ids."""
+    released = signups.withdraw_person(session=session, volunteer_id=volunteer_id, now=now)
+    session.execute(update(Signup).where(Signup.volunteer_id == volunteer_id).values(reason=None, updated_at=now)
+                    .execution_options(synchronize_session=False))
     return released
 
 
