@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 18:17:29.110874
+Create Date: 2026-12-03 18:29:15.036790
 """
 from typing import Sequence, Union
 
