@@ -290,3 +290,15 @@ def test_retro_search_without_script_keeps_what_was_typed(client, auth, session,
     assert session.exec(select(Activity)).all() == []
     by_tail = client.get(f"/teams/{world.team_a.id}/retro?q=0007").get_data(as_text=True)
     assert re.findall(r'<li data-name="([^"]+)"', by_tail) == ["队员07"]
+
+
+def test_a_refused_retro_submit_lists_every_member_again(client, auth, session, world):
+    """A search term left in the box must not hide the rest of the roster after a refused submit."""
+    team = session.get(Team, world.team_a.id)
+    factories.add_member(session, team, factories.make_volunteer(session, "周小刚"))
+    data = retro_form(session, world, title="", attendee=[str(world.member_a.id)], same_minutes="60", q="赵")
+    session.commit()
+    auth.login(world.leader_a.phone)
+    response = client.post(f"/teams/{world.team_a.id}/retro", data=data)
+    assert response.status_code == 400
+    assert set(re.findall(r'<li data-name="([^"]+)"', response.get_data(as_text=True))) == {"李队长", "赵小红", "周小刚"}

@@ -175,3 +175,17 @@ def test_deepest_choice_checks_levels(session, world):
     assert deepest_choice(session=session, district_id=None, street_id=None, community_id=world.street.id) is None
     assert deepest_choice(session=session, district_id=None, street_id=world.street.id,
                           community_id=world.community2.id) == world.street.id
+
+
+def test_a_co_leader_steps_down_from_the_menu_and_lands_home(client, auth, session, world):
+    team = session.get(Team, world.team_a.id)
+    factories.add_member(session, team, factories.make_volunteer(session, "周副队长"), role="leader")
+    session.commit()
+    own = membership(session, world.team_a, world.leader_a)
+    auth.login(world.leader_a.phone)
+    page = client.get(f"/teams/{team.id}/members").get_data(as_text=True)
+    mine = row(page, own.id)
+    assert "/demote" in mine and "卸任队长" in mine and "/remove" not in mine
+    response = client.post(f"/teams/{team.id}/members/{own.id}/demote")
+    assert response.status_code == 303 and response.headers["Location"].endswith("/")
+    assert membership(session, world.team_a, world.leader_a).role == "member"

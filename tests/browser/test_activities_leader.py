@@ -214,6 +214,7 @@ def test_closing_dialog_members_list_and_application_at_360(phone_page, session,
             in_english(page)
         page.goto(f"/activities/{activity.id}")
         assert small_targets(page) == []
+        shoot(page, f"detail-{lang}")
         page.click("#close-activity")
         page.locator("#early-warning").wait_for()
         assert small_targets(page) == []

@@ -52,7 +52,9 @@ def retro(team: Team):
         else:
             flash(_("The past activity is recorded."), "success")
             return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
-    shown = [v for v in members if v.id in picked or _matches(v, query)] if query else members
+    # The server narrows the rows only for a search (the page's script filters what it was given).
+    narrowed = query and (searching or request.method == "GET")
+    shown = [v for v in members if v.id in picked or _matches(v, query)] if narrowed else members
     status = 400 if request.method == "POST" and not searching else 200
     return render_template("activities/retro.html", form=form, team=team, members=shown, total=len(members),
                            picked=picked, same_minutes=same_minutes, query=query,

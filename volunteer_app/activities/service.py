@@ -15,10 +15,10 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
 Corrections after close (adjust, void, add a missed volunteer) are in corrections.py, the retro log of a
 past activity in retro.py; both build on this module and raise its ActivityError.
 
-Codes: not_starting_now, bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
-closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes, bad_credit,
-already_recorded, already_voided, no_attendance, no_attendees, minutes_required, not_past, and those of who may take part
-(checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
+Codes: not_starting_now, bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable,
+not_open, closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
+bad_credit, already_recorded, already_voided, no_attendance, no_attendees, minutes_required, not_past, and those
+of who may take part (checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
 
 A suspended team cannot create, open or log activities, nor add a missed volunteer (nothing new is counted
 for it); what it already counted stays, and cancelling, closing and the corrections still work.

@@ -262,6 +262,8 @@ def member_action(team: Team, membership_id: int, action: str):
         flash(_MEMBER_DONE[action]() % {"name": person.name}, "success")
     back = request.form.get("back")
     target = url_for("teams.team_home", team_id=team.id) if back == "team" else url_for("teams.members", team_id=team.id)
+    if person.id == current_user.id and action == "demote":  # stepped down: the roster is no longer theirs
+        target = url_for("home.index")
     return redirect(target, code=303)
 
 
