@@ -188,4 +188,5 @@ def test_a_co_leader_steps_down_from_the_menu_and_lands_home(client, auth, sessi
     assert "/demote" in mine and "卸任队长" in mine and "/remove" not in mine
     response = client.post(f"/teams/{team.id}/members/{own.id}/demote")
     assert response.status_code == 303 and response.headers["Location"].endswith("/")
+    session.commit()  # end the test session's read transaction: it must see what the request committed
     assert membership(session, world.team_a, world.leader_a).role == "member"
