@@ -37,8 +37,10 @@ from volunteer_app.models import (
     AuditEvent,
     ImportJob,
     Membership,
+    Notice,
     PasswordReset,
     Photo,
+    Signup,
     Team,
     Volunteer,
     utcnow,
@@ -185,6 +187,13 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("checkin.volunteer_code", "GET"): Try(lambda s: f"/v/{s['personal']}", PUBLIC),
     ("checkin.volunteer_code_post", "POST"): Try(lambda s: f"/v/{s['personal']}", LEADER_A,
                                                  data=lambda s: {"activity": s["open"], "action": "in"}),
+    # --- notices -------------------------------------------------------------------------------
+    ("notices.index", "GET"): Try(lambda s: "/notices", LOGGED_IN),
+    ("notices.read", "POST"): Try(lambda s: f"/notices/{s['notice']}/read", row(anon=LOGIN, member=OK, rest=NF)),
+    ("notices.read_all", "POST"): Try(lambda s: "/notices/read-all", LOGGED_IN),
+    # an admitted volunteer (member_a) and the team's leaders
+    ("notices.calendar", "GET"): Try(lambda s: f"/activities/{s['scheduled']}/calendar.ics",
+                                     row(anon=LOGIN, member=OK, leader_a=OK, rest=NF)),
     # --- the office's reports ------------------------------------------------------------------
     ("reports.dashboard", "GET"): Try(lambda s: "/office", OFFICE_ANY),
     ("reports.activities", "GET"): Try(lambda s: "/office/activities", OFFICE_ANY),
@@ -238,12 +247,16 @@ def scene(session, world) -> dict:
     session.add(job)
     session.flush()
     reset_token = issue_password_reset(session=session, volunteer=world.member_a, issued_by_id=world.leader_a.id)
+    session.add(Signup(activity_id=scheduled.id, volunteer_id=world.member_a.id, status="admitted"))
+    notice = Notice(volunteer_id=world.member_a.id, kind="signup_admitted", activity_id=scheduled.id)
+    session.add(notice)
+    session.flush()
     session.commit()
     return {
         "team_a": world.team_a.id, "district": world.district.id, "member_id": world.member_a.id,
         "leader_a": world.leader_a.id, "open": open_.id, "poster": poster.id, "scheduled": scheduled.id,
         "closed": closed.id, "attendance": attendance.id, "photo": photo.id, "membership_b_in_a": waiting.id,
-        "job": job.id, "reset_token": reset_token,
+        "job": job.id, "reset_token": reset_token, "notice": notice.id,
         "invite": invite_token(world.team_a, secret_key=SECRET),
         "token": tokens.rotating_token(secret_key=SECRET, activity_id=open_.id, activity_secret=open_.secret),
         "personal": tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=1),
@@ -268,6 +281,8 @@ def fingerprint(session) -> tuple:
                                   Attendance.checked_out_at).order_by(Attendance.id)).all()),
         tuple(session.exec(select(Volunteer.id, Volunteer.name, Volunteer.password_hash, Volunteer.session_version)
                            .order_by(Volunteer.id)).all()),
+        tuple(session.exec(select(Notice.id, Notice.volunteer_id, Notice.read_at).order_by(Notice.id)).all()),
+        tuple(session.exec(select(Signup.id, Signup.status).order_by(Signup.id)).all()),
     )
 
 

@@ -46,13 +46,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
+    from .notices import bp as notices_bp
+    from .notices import views as notices_views  # noqa: F401  (routes on notices_bp)
     from .privacy.views import bp as privacy_bp
     from .reports import bp as reports_bp
     from .teams import bp as teams_bp
     from .teams import views as teams_views  # noqa: F401  (routes on teams_bp)
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
-    for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp):
+    for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
+                      notices_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass

@@ -30,12 +30,14 @@ def _domain_commands() -> list[click.Command]:
     """Commands that live with their domain."""
     from .activities.cli import close_overdue_command
     from .maintenance import COMMANDS as maintenance_commands
+    from .notices.cli import notices_group
     from .reports.cli import signals_group
     from .seed import seed_demo_command
     from .seed.refresh import demo_group
     from .teams.roster_import.jobs import import_group
 
-    return [seed_demo_command, demo_group, import_group, close_overdue_command, signals_group] + maintenance_commands
+    return [seed_demo_command, demo_group, import_group, close_overdue_command, signals_group,
+            notices_group] + maintenance_commands
 
 
 @click.group("db")

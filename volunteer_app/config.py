@@ -23,6 +23,7 @@ ENV_SETTINGS = {
     "DB_POOL_SIZE": ("DB_POOL_SIZE", int),
     "BABEL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
+    "CITY_CODE": ("CITY_CODE", str),
 }
 
 
@@ -52,6 +53,7 @@ class Defaults:
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # Redis down: count in each process instead of failing every request
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None
+    CITY_CODE = "330100"  # the city's administrative division code, the prefix of every volunteer number
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)
     PAGE_SIZE = 20
 

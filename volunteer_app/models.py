@@ -80,6 +80,8 @@ class Volunteer(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=11, unique=True)
     phone_tail: str | None = Field(default=None, max_length=4, index=True)  # last four digits, for roster search
     password_hash: str = Field(max_length=256)
+    # 志愿者编号 (accounts/numbers.py): city code + id + check character; set once the id is known, never reused.
+    volunteer_no: str | None = Field(default=None, max_length=15, unique=True)
     role: str = Field(default="volunteer", max_length=16)
     home_unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True)
     office_unit_id: int | None = Field(default=None, foreign_key="unit.id")  # office limited to this subtree

@@ -7,6 +7,13 @@ to the other channels (`NOTICE_CHANNELS` in the app config: callables taking the
 the certificates issue plugs in here). A notice with a `dedupe_key` goes out at most once, even when two
 senders race (the unique key decides; the loser writes nothing and returns False). Like the services, `send`
 only flushes; the caller's transaction commits it.
+
+What a notice is about comes from its row: `activity_id` for every kind but join_approved (`team_id`). The text
+is rendered when read (volunteer_app/notices/render.py), in the reader's language, from the activity or team
+as they are then, so `params` holds only what the rows do not: `reason` (str, the leader's words) for
+signup_declined and activity_cancelled; `changed` (a list of "time", "place", "meeting_point", "title") for
+activity_changed. A reminder's dedupe_key is built by reminder_key() (one per activity, person and start time,
+so a moved activity reminds again).
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from sqlmodel import Session
 
 from .models import Notice, utcnow
 
+# The kinds of notice; each has its text in volunteer_app/notices/render.py.
 KINDS = (
     "signup_admitted", "signup_declined", "signup_waitlisted", "signup_promoted", "activity_changed",
     "activity_cancelled", "reminder_day", "reminder_hour", "join_approved",
@@ -38,3 +46,8 @@ def send(*, session: Session, volunteer_id: int, kind: str, activity_id: int | N
     for channel in (current_app.config.get("NOTICE_CHANNELS", ()) if has_app_context() else ()):
         channel(notice)
     return True
+
+
+def reminder_key(kind: str, *, activity_id: int, volunteer_id: int, starts_at) -> str:
+    """The dedupe_key of a reminder: once per kind, activity, person and start time (at most 80 characters)."""
+    return f"{kind}:{activity_id}:{volunteer_id}:{int(starts_at.timestamp())}"

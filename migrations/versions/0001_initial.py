@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:00:38.368560
+Create Date: 2026-12-03 17:35:21.049577
 """
 from typing import Sequence, Union
 
@@ -88,6 +88,7 @@ def upgrade() -> None:
     sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=True),
     sa.Column('phone_tail', sqlmodel.sql.sqltypes.AutoString(length=4), nullable=True),
     sa.Column('password_hash', sqlmodel.sql.sqltypes.AutoString(length=256), nullable=False),
+    sa.Column('volunteer_no', sqlmodel.sql.sqltypes.AutoString(length=15), nullable=True),
     sa.Column('role', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
     sa.Column('home_unit_id', sa.Integer(), nullable=True),
     sa.Column('office_unit_id', sa.Integer(), nullable=True),
@@ -100,7 +101,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['home_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['office_unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('phone')
+    sa.UniqueConstraint('phone'),
+    sa.UniqueConstraint('volunteer_no')
     )
     with op.batch_alter_table('volunteer', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_volunteer_home_unit_id'), ['home_unit_id'], unique=False)

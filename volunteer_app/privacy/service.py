@@ -3,27 +3,35 @@
 Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
-and their phone as a team's contact.
+their phone as a team's contact, and their notices. Their sign-ups for activities still to come are
+cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
 
 import csv
 import io
+import json
 import secrets
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import update
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
 from .. import audit
 from ..errors import DomainError
-from ..models import Activity, Attendance, Membership, PasswordReset, Team, Theme, Unit, Volunteer, utcnow
+from ..models import (Activity, Attendance, Membership, PasswordReset, Signup, Team, Theme, Unit, Volunteer,
+                      utcnow)
+from ..notices.service import delete_notices_of, export_rows
 from ..teams.rules import active_leader
 
 DELETED_NAME = "已注销志愿者"
-EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv")
+EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv")
+# Sign-ups that still hold or wait for a place, and the activities whose places can still be freed.
+LIVE_SIGNUP_STATUSES = ("pending", "admitted", "waitlisted")
+UPCOMING_ACTIVITY_STATUSES = ("scheduled", "open")
 # Statuses of a team that still needs a leader.
 LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -39,7 +47,8 @@ class PrivacyError(DomainError):
 
 
 def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai") -> dict:
-    """Everything held about one person that is theirs to take away: profile, memberships, attendances.
+    """Everything held about one person that is theirs to take away: profile, memberships, attendances,
+    sign-ups and notices.
 
     Times are ISO 8601 in the display time zone (with its offset, so they are exact).
     """
@@ -95,7 +104,37 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             .order_by(Attendance.checked_in_at, Attendance.id)
         )
     ]
-    return {"profile": profile, "memberships": memberships, "attendances": attendances}
+    signups = [
+        {
+            "activity": activity.title,
+            "team": team.name,
+            "activity_starts_at": _time(activity.starts_at, tz),
+            "status": signup.status,
+            "signed_up_at": _time(signup.created_at, tz),
+            "decided_at": _time(signup.decided_at, tz),
+            "reason": signup.reason,
+        }
+        for signup, activity, team in session.exec(
+            select(Signup, Activity, Team)
+            .join(Activity, Activity.id == Signup.activity_id)
+            .join(Team, Team.id == Activity.team_id)
+            .where(Signup.volunteer_id == volunteer_id)
+            .order_by(Signup.created_at, Signup.id)
+        )
+    ]
+    notices = [
+        {
+            "kind": notice.kind,
+            "activity": activity.title if activity else None,
+            "team": team.name if team else None,
+            "details": json.dumps(notice.params, ensure_ascii=False) if notice.params else None,
+            "sent_at": _time(notice.created_at, tz),
+            "read_at": _time(notice.read_at, tz),
+        }
+        for notice, activity, team in export_rows(session=session, volunteer_id=volunteer_id)
+    ]
+    return {"profile": profile, "memberships": memberships, "attendances": attendances, "signups": signups,
+            "notices": notices}
 
 
 def export_csv(data: dict, part: str) -> str:
@@ -121,6 +160,8 @@ _EMPTY_FIELDS = {
     "memberships": ("team", "role", "status", "applied_at", "joined_at"),
     "attendances": ("activity", "team", "theme", "place", "activity_starts_at", "activity_ends_at", "checked_in_at",
                     "checked_out_at", "credited_minutes", "method", "voided", "void_reason"),
+    "signups": ("activity", "team", "activity_starts_at", "status", "signed_up_at", "decided_at", "reason"),
+    "notices": ("kind", "activity", "team", "details", "sent_at", "read_at"),
 }
 
 
@@ -180,6 +221,8 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
         select(PasswordReset).where(PasswordReset.volunteer_id == volunteer_id, PasswordReset.used_at.is_(None))
     ):
         reset.used_at = now
+    released = _release_signups(session, volunteer_id, now)
+    notices = delete_notices_of(session=session, volunteer_id=volunteer_id)
 
     volunteer.name = DELETED_NAME
     volunteer.phone = None
@@ -191,8 +234,38 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
     session.flush()
     audit.record(session=session, action="privacy.delete", object_type="volunteer", object_id=volunteer_id,
                  actor_id=volunteer_id,
-                 data={"memberships_left": sorted(set(left)), "team_contacts_cleared": sorted(contacts)})
+                 data={"memberships_left": sorted(set(left)), "team_contacts_cleared": sorted(contacts),
+                       "signups_cancelled": released, "notices_deleted": notices})
     return volunteer
+
+
+def _release_signups(session: Session, volunteer_id: int, now: datetime) -> list[int]:
+    """Cancel the person's sign-ups for activities still to come, keeping the activities' tallies true; clear
+    the leaders' reasons on all of them. The activity ids whose places were freed.
+
+    Note: a freed place is not offered to the waiting list here (that rule belongs to the sign-up service);
+    the next sign-up or the leader fills it.
+    """
+    released = []
+    for signup, activity in session.exec(
+        select(Signup, Activity).join(Activity, Activity.id == Signup.activity_id)
+        .where(Signup.volunteer_id == volunteer_id).order_by(Signup.id)
+    ):
+        if (signup.status in LIVE_SIGNUP_STATUSES and activity.status in UPCOMING_ACTIVITY_STATUSES
+                and activity.ends_at > now):
+            if signup.status == "admitted":
+                session.execute(update(Activity).where(Activity.id == activity.id, Activity.admitted_count > 0)
+                                .values(admitted_count=Activity.admitted_count - 1))
+            elif signup.status == "waitlisted":
+                session.execute(update(Activity).where(Activity.id == activity.id, Activity.waitlist_count > 0)
+                                .values(waitlist_count=Activity.waitlist_count - 1))
+            signup.status = "cancelled"
+            released.append(activity.id)
+        signup.reason = None
+        signup.updated_at = now
+        session.add(signup)
+    session.flush()
+    return released
 
 
 def _time(value: datetime | None, tz: ZoneInfo) -> str | None:

@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from ..db import get_session
 from ..extensions import limiter
-from ..models import Attendance, Membership
+from ..models import Attendance, Membership, Notice, Signup
 from .forms import DeleteAccountForm, ExportForm
 from .service import (
     EXPORT_KINDS,
@@ -36,6 +36,8 @@ def index():
     counts = {
         "memberships": session.exec(select(func.count(Membership.id)).where(Membership.volunteer_id == me)).one(),
         "attendances": session.exec(select(func.count(Attendance.id)).where(Attendance.volunteer_id == me)).one(),
+        "signups": session.exec(select(func.count(Signup.id)).where(Signup.volunteer_id == me)).one(),
+        "notices": session.exec(select(func.count(Notice.id)).where(Notice.volunteer_id == me)).one(),
     }
     return render_template("privacy/index.html", form=ExportForm(), counts=counts, kinds=EXPORT_KINDS)
 

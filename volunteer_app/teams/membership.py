@@ -12,6 +12,7 @@ from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from .. import notify
 from ..accounts.service import issue_password_reset
 from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
 from .rules import leaders_among
@@ -52,13 +53,16 @@ def membership_in_team(*, session: Session, team: Team, membership_id: int) -> M
 
 
 def decide_request(*, session: Session, membership: Membership, approve: bool, actor_id: int) -> Membership:
-    """Approve or reject a pending request to join."""
+    """Approve or reject a pending request to join; an approved person is told (notice join_approved)."""
     _lock_membership(session, membership, status="pending", error="request_handled")
     old = _state(membership)
     _set(membership, role="member", status="active" if approve else "rejected")
     session.add(membership)
     session.flush()
     _audit_membership(session, membership, "membership.approve" if approve else "membership.reject", actor_id, old)
+    if approve:
+        notify.send(session=session, volunteer_id=membership.volunteer_id, kind="join_approved",
+                    team_id=membership.team_id)
     return membership
 
 
