@@ -61,4 +61,22 @@
     apply();
   }
   document.querySelectorAll("[data-pick]").forEach(setUp);
+
+  // A long <select> of people (e.g. adding a missed volunteer): a search box above it keeps only the matching
+  // options, in their order (removed and put back: phones ignore hidden options). Without script the select is whole.
+  document.querySelectorAll("[data-select-filter]").forEach(function (input) {
+    var select = document.querySelector(input.getAttribute("data-select-filter"));
+    if (!select) { return; }
+    var options = Array.prototype.slice.call(select.options);
+    input.hidden = false;
+    input.addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); } });
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase();
+      var kept = document.createDocumentFragment();
+      options.forEach(function (option) {
+        if (!q || option.textContent.toLowerCase().indexOf(q) !== -1) { kept.appendChild(option); }
+      });
+      select.replaceChildren(kept);
+    });
+  });
 })();

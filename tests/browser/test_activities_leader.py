@@ -251,3 +251,25 @@ def test_closing_dialog_members_list_and_application_at_360(phone_page, session,
     page.click("#confirm-close")
     page.locator("#summary").wait_for()
     assert "2.0" in page.locator("#summary").inner_text()
+
+
+def test_adding_a_missed_volunteer_finds_them_among_many(phone_page, session, world):
+    team = session.get(Team, world.team_a.id)
+    add_members(session, team, 200)
+    activity = factories.make_activity(session, team, status="closed", starts_at=utcnow() - timedelta(hours=3))
+    session.commit()
+    page = phone_page
+    browser_login(page, world.leader_a.phone, PASSWORD)
+    page.goto(f"/activities/{activity.id}")
+    page.click("#add-missed summary")
+    everyone = page.locator("#add-volunteer option").all_inner_texts()
+    assert len(everyone) == 202
+    page.fill("[data-select-filter]", "0123")
+    assert page.locator("#add-volunteer option").all_inner_texts() == ["队员123 137****0123"]
+    page.fill("[data-select-filter]", "")
+    assert page.locator("#add-volunteer option").all_inner_texts() == everyone  # all back, in their order
+    page.fill("[data-select-filter]", "队员19")
+    page.fill("#add-minutes", "60")
+    page.fill("#add-reason", "忘记签到")
+    page.click("#add-missed button[type=submit]")
+    page.locator("#attendances li", has_text="队员190").wait_for()
