@@ -16,9 +16,10 @@ from ..errors import DomainError
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS
 from ..models import Activity, Membership, Team, Volunteer
 from ..teams.rules import active_member
+from ..teams.membership import team_for_member
 from ..teams.service import team_for_leader
 from ..web import register_lookup
-from . import bp, service
+from . import bp, finding, service
 
 STATUS_LABELS = {
     "scheduled": _l("upcoming"),
@@ -42,6 +43,8 @@ def _active_team_for_leader(*, session, volunteer_id: int, team_id: int) -> Team
 register_lookup("active_team", "team_id", _active_team_for_leader)  # an active team the user leads
 register_lookup("led_activity", "activity_id", service.activity_for_leader)  # an activity of a team the user leads
 register_lookup("seen_activity", "activity_id", service.activity_for_viewer)  # ... or one the office may see
+register_lookup("member_team", "team_id", team_for_member)  # a team the user is an active member of (as teams/views)
+register_lookup("visible_activity", "activity_id", finding.visible_activity)  # one the volunteer may see or join
 
 
 def run_action(action, success: str) -> bool:
@@ -68,6 +71,22 @@ def team_members(team_id: int) -> list[Volunteer]:
         .where(*active_member(team=team_id), Volunteer.deleted_at.is_(None))
         .order_by(Volunteer.name).limit(2000)
     ).all())
+
+
+def audience_choices(team: Team) -> list[SelectChoice]:
+    """Who may sign up, nearest first: the team, its community, street and district, the whole city."""
+    from . import publishing
+
+    units = publishing.audience_units(session=get_session(), team=team)
+    return [SelectChoice("team", _l("Members of the team only")),
+            *(SelectChoice(f"unit:{unit.id}", _l("Anyone living in %(unit)s", unit=unit.name)) for unit in units),
+            SelectChoice("city", _l("Anyone in the city"))]
+
+
+def audience_fields(value: str | None) -> dict:
+    """The service's audience and audience_unit_id from the form's choice ("team", "unit:12", "city")."""
+    kind, _sep, unit = (value or "").partition(":")
+    return {"audience": kind or None, "audience_unit_id": int(unit) if kind == "unit" and unit.isdigit() else None}
 
 
 def member_choices(activity: Activity, exclude: set[int]) -> list[SelectChoice]:
