@@ -105,8 +105,8 @@ def test_members_list_shows_each_members_hours_with_this_team(client, auth, sess
     page = client.get(f"/teams/{world.team_a.id}/members").get_data(as_text=True)
     other = membership(session, world.team_a, world.member_a)
     own = membership(session, world.team_a, world.leader_a)
-    assert re.search(r'class="member-hours"[^>]*>1\.5 小时<', row(page, other.id))
-    assert re.search(r'class="member-hours"[^>]*>0\.0 小时<', row(page, own.id))
+    assert re.search(r'class="member-hours"[^>]*>1\.5\s小时<', row(page, other.id))
+    assert re.search(r'class="member-hours"[^>]*>0\.0\s小时<', row(page, own.id))
 
 
 def test_members_list_hours_take_one_query_whatever_the_page_size(app, client, auth, session, world):
