@@ -123,7 +123,7 @@ MATRIX: dict[tuple[str, str], Try] = {
     # --- teams ---------------------------------------------------------------------------------
     ("teams.my_teams", "GET"): Try(lambda s: "/teams", VOLUNTEERS),
     ("teams.apply", "GET"): Try(lambda s: "/teams/apply", VOLUNTEERS),
-    ("teams.apply", "POST"): Try(lambda s: "/teams/apply", VOLUNTEERS, data=lambda s: {"name": ""}),
+    ("teams.apply", "POST"): Try(lambda s: "/teams/apply", VOLUNTEERS, data=lambda s: {"name": "", "district": "x"}),
     ("teams.leave", "POST"): Try(lambda s: f"/teams/{s['team_a']}/leave", row(anon=LOGIN, member=OK, leader_a=OK,
                                                                             rest=NF)),
     ("teams.join", "GET"): Try(lambda s: f"/join/{s['invite']}", row(office=NF, office_d2=NF, rest=OK)),
@@ -160,7 +160,9 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("activities.open_", "POST"): Try(lambda s: f"/activities/{s['scheduled']}/open", LEADER_A),
     ("activities.cancel", "POST"): Try(lambda s: f"/activities/{s['scheduled']}/cancel", LEADER_A,
                                        data=lambda s: {"reason": "下雨"}),
+    ("activities.close", "GET"): Try(lambda s: f"/activities/{s['open']}/close", LEADER_A),  # the closing dialog
     ("activities.close", "POST"): Try(lambda s: f"/activities/{s['open']}/close", LEADER_A),
+    ("activities.screen", "GET"): Try(lambda s: f"/activities/{s['open']}/screen", LEADER_A),  # full-screen code
     ("activities.regenerate", "POST"): Try(lambda s: f"/activities/{s['open']}/regenerate", LEADER_A),
     ("activities.detail", "GET"): Try(lambda s: f"/activities/{s['closed']}", VIEWER_A),
     ("activities.qr_fragment", "GET"): Try(lambda s: f"/activities/{s['open']}/qr", LEADER_A),
