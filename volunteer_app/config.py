@@ -24,6 +24,7 @@ ENV_SETTINGS = {
     "BABEL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "CITY_CODE": ("CITY_CODE", str),
+    "CITY_OFFICE_NAME": ("CITY_OFFICE_NAME", str),
 }
 
 
@@ -54,6 +55,8 @@ class Defaults:
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None
     CITY_CODE = "330100"  # the city's administrative division code, the prefix of every volunteer number
+    # The body that issues certificates of service (志愿服务记录证明), printed on each one and on /verify.
+    CITY_OFFICE_NAME = "市文明办"
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)
     PAGE_SIZE = 20
 

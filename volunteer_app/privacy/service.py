@@ -3,10 +3,10 @@
 Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
-their phone as a team's contact, and their notices. Their correction requests stay as nameless counts without
-their words or the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their
-sign-ups for activities still to come are
-cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
+their phone as a team's contact, and their notices. Issued certificates stay verifiable (the verification
+page then names the holder as deleted). Their correction requests stay as nameless counts without their words or
+the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their sign-ups for
+activities still to come are cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
 from .. import audit
+from ..certificates.service import export_rows as certificate_rows
 from . import labels
 from ..activities import signups
 from ..errors import DomainError
@@ -34,7 +35,7 @@ from ..teams.rules import active_leader
 
 DELETED_NAME = "已注销志愿者"
 EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv",
-                "corrections.csv")
+                "certificates.csv", "corrections.csv")
 REMOVED_TEXT = ""  # what a deleted person's correction request keeps of their words (and the leader's answer)
 # Statuses of a team that still needs a leader.
 LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
@@ -52,7 +53,7 @@ class PrivacyError(DomainError):
 
 def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai", language: str = "zh_CN") -> dict:
     """Everything held about one person that is theirs to take away: profile, memberships, attendances,
-    sign-ups and notices.
+    sign-ups, notices and certificates.
 
     Times are ISO 8601 in the display time zone (with its offset, so they are exact). Codes stay (theme, method)
     with their names in `language` beside them (theme_name, how_recorded).
@@ -163,8 +164,25 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             .order_by(CorrectionRequest.created_at, CorrectionRequest.id)
         )
     ]
+    certificates = [
+        {
+            "number": certificate.number,
+            "verification_code": certificate.code,
+            "team": team_name,
+            "period_start": certificate.period_start.isoformat(),
+            "period_end": certificate.period_end.isoformat(),
+            "total_minutes": certificate.total_minutes,
+            "live_minutes": certificate.live_minutes,
+            "services": certificate.row_count,
+            "status": certificate.status,
+            "issued_at": _time(certificate.created_at, tz),
+            "revoked_at": _time(certificate.revoked_at, tz),
+            "revoke_reason": certificate.revoke_reason,
+        }
+        for certificate, team_name in certificate_rows(session=session, volunteer_id=volunteer_id)
+    ]
     return {"profile": profile, "memberships": memberships, "attendances": attendances, "signups": signups,
-            "notices": notices, "corrections": corrections}
+            "notices": notices, "certificates": certificates, "corrections": corrections}
 
 
 def export_csv(data: dict, part: str) -> str:
@@ -196,6 +214,8 @@ _EMPTY_FIELDS = {
                     "checked_out_at", "credited_minutes", "method", "voided", "void_reason"),
     "signups": ("activity", "team", "activity_starts_at", "status", "signed_up_at", "decided_at", "reason"),
     "notices": ("kind", "activity", "team", "details", "sent_at", "read_at"),
+    "certificates": ("number", "verification_code", "team", "period_start", "period_end", "total_minutes",
+                     "live_minutes", "services", "status", "issued_at", "revoked_at", "revoke_reason"),
     "corrections": ("activity", "team", "activity_starts_at", "kind", "minutes_asked", "reason", "asked_at", "status",
                     "answered_at", "minutes_credited", "answer"),
 }
