@@ -41,6 +41,11 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     auth.init_app(app)
 
+    from . import sms
+
+    sms.init_app(app)
+
+    from .accounts.code_views import bp as codes_bp
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
     from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
@@ -55,7 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
-                      notices_bp):
+                      notices_bp, codes_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass

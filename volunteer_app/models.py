@@ -50,6 +50,7 @@ LIVE_METHODS = ("self_scan", "leader_scan")
 GEO_STATUSES = ("inside", "outside", "unknown")
 IMPORT_KINDS = ("teams", "volunteers")
 IMPORT_STATUSES = ("queued", "validating", "writing", "done", "failed")
+SMS_CODE_PURPOSES = ("register", "reset", "claim")
 
 
 class Unit(SQLModel, table=True):
@@ -420,6 +421,38 @@ class PasswordReset(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     expires_at: datetime
     used_at: datetime | None = None
+
+
+class SmsCode(SQLModel, table=True):
+    """A 6-digit code sent by SMS to prove a phone is yours (accounts/codes.py): registration, reset, claim.
+
+    Only a keyed hash of the code is stored. The rows also count the codes sent per number and day, so the
+    daily limit holds across app servers.
+    """
+
+    __tablename__ = "sms_code"
+    __table_args__ = (Index("ix_sms_code_phone_created", "phone", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=16)  # SMS_CODE_PURPOSES
+    phone: str = Field(max_length=11)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    tries: int = Field(default=0)
+    used_at: datetime | None = None
+
+
+class SmsOutbox(SQLModel, table=True):
+    """A text message kept instead of sent (development and the demo; sms/outbox.py), shown to the office."""
+
+    __tablename__ = "sms_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=11)
+    template: str = Field(max_length=30)
+    params: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ImportJob(SQLModel, table=True):
