@@ -8,10 +8,11 @@ logged, never shown to the person whose action caused the notice.
 """
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import current_app
 from sqlmodel import Session
 
-from ..i18n import localtime
 from ..models import Activity, Notice, Volunteer
 from . import TEMPLATES, sender_for
 
@@ -49,10 +50,11 @@ class SmsNoticeChannel:
 
 
 def message_for(*, session: Session, notice: Notice) -> tuple[str, list[str]] | None:
-    """(phone, template parameters) of a notice, or None when there is nobody to text (no phone, no activity)."""
+    """(phone, template parameters) of a notice (the start in the display time zone, as the text reads it), or None when there is nobody to text (no phone, no activity)."""
     person = session.get(Volunteer, notice.volunteer_id)
     activity = session.get(Activity, notice.activity_id) if notice.activity_id else None
     if person is None or not person.phone or person.deleted_at is not None or activity is None:
         return None
     title = activity.title if len(activity.title) <= TITLE_MAX else activity.title[:TITLE_MAX - 1] + "…"
-    return person.phone, [title, localtime(activity.starts_at, "MM-dd HH:mm")]
+    zone = ZoneInfo(current_app.config.get("DISPLAY_TIMEZONE") or "Asia/Shanghai")
+    return person.phone, [title, activity.starts_at.astimezone(zone).strftime("%m-%d %H:%M")]
