@@ -359,3 +359,15 @@ def test_the_outbox_is_gone_when_tencent_sends(make_app, world):
     client.post("/login", data={"phone": world.office.phone, "password": factories.PASSWORD})
     assert client.get("/office/sms-outbox").status_code == 404
     assert "短信发件箱" not in client.get("/").get_data(as_text=True)
+
+
+def test_deleting_an_account_removes_the_codes_and_texts_to_its_number(client, world, session):
+    from volunteer_app.privacy.service import delete_account
+
+    client.post("/forgot", data={"phone": world.member_a.phone})
+    client.post("/forgot", data={"phone": world.member_b.phone})
+    session.rollback()
+    delete_account(session=session, volunteer_id=world.member_a.id, password=factories.PASSWORD)
+    session.commit()
+    assert {row.phone for row in session.exec(select(SmsCode))} == {world.member_b.phone}
+    assert {row.phone for row in session.exec(select(SmsOutbox))} == {world.member_b.phone}
