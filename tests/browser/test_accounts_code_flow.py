@@ -12,7 +12,7 @@ from sqlmodel import Session
 from volunteer_app.accounts.service import NO_PASSWORD
 
 from tests import factories
-from tests.browser_fixtures import wait_for_htmx
+from tests.browser_fixtures import browser_login, wait_for_htmx
 from tests.helpers import sms_code
 
 pytestmark = pytest.mark.browser
@@ -101,3 +101,18 @@ def test_forgot_and_claim_pages_on_a_phone(app, phone_page, lang):
         page.locator("main button.big").click()
         page.wait_for_url("**/")
         assert ("导入队员") in page.content()
+
+
+def test_the_office_reads_the_demo_outbox_on_a_phone(app, phone_page):
+    with Session(app.extensions["db_engine"], expire_on_commit=False) as session:
+        world = factories.make_world(session)
+    page = phone_page
+    page.goto("/forgot")
+    page.fill("#phone", world.member_a.phone)
+    page.locator("main button[type=submit]").click()
+    page.wait_for_url("**/forgot/verify")
+    page.context.clear_cookies()
+    browser_login(page, world.office.phone, factories.PASSWORD)
+    page.goto("/office/sms-outbox")
+    assert "未实际发送" in page.content() and "138****0003" in page.content()
+    check_phone_layout(page, "sms-outbox-zh")
