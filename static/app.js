@@ -35,3 +35,30 @@
     tick();
   });
 })();
+// Forms sent back with errors (templates/_macros.html): the first invalid field gets the focus, so a screen reader
+// reads it with its error; once a field is changed its old error no longer applies and is hidden.
+(function () {
+  "use strict";
+  function focusFirstInvalid() {
+    var first = document.querySelector("form [aria-invalid=true]");
+    if (first && !document.querySelector("[autofocus]")) { first.focus(); }
+  }
+  function clearError(event) {
+    var el = event.target;
+    if (!el.getAttribute || el.getAttribute("aria-invalid") !== "true") { return; }
+    el.removeAttribute("aria-invalid");
+    var id = el.getAttribute("aria-describedby");
+    var message = id && document.getElementById(id);
+    if (message && message.classList.contains("field-error")) {
+      message.classList.add("hidden");
+      el.removeAttribute("aria-describedby");
+    }
+  }
+  document.addEventListener("input", clearError);
+  document.addEventListener("change", clearError);
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", focusFirstInvalid);
+  } else {
+    focusFirstInvalid();
+  }
+})();

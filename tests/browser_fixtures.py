@@ -99,3 +99,30 @@ def wait_for_htmx(page) -> None:
         "() => document.readyState === 'complete' && window.htmx"
         " && !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
+
+
+def first_load(page, path: str) -> dict[str, dict]:
+    """Every response of a first visit to path (the browser cache off), by URL: bytes on the wire (headers and body,
+    as Chromium's network layer counts them: CDP's encodedDataLength), type and Content-Encoding.
+
+    Waits for the load event and a quiet network, so images and deferred scripts count; polling that starts later
+    (htmx's every-N-seconds refreshes) does not. Used by tests/browser/test_page_weight.py and
+    benchmarks/page_weight.py.
+    """
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    seen: dict[str, dict] = {}
+    cdp.on("Network.responseReceived", lambda e: seen.setdefault(e["requestId"], {}).update(
+        url=e["response"]["url"], type=e["type"],
+        encoding={k.lower(): v for k, v in e["response"]["headers"].items()}.get("content-encoding", "")))
+    cdp.on("Network.loadingFinished", lambda e: seen.setdefault(e["requestId"], {}).update(
+        bytes=int(e["encodedDataLength"])))
+    page.goto(path, wait_until="load")
+    try:
+        page.wait_for_load_state("networkidle", timeout=3000)
+    except Exception:  # noqa: BLE001 - a page that polls quickly never idles; what loaded by then is the first load
+        pass
+    cdp.send("Network.setCacheDisabled", {"cacheDisabled": False})
+    cdp.detach()
+    return {entry["url"]: entry for entry in seen.values() if "url" in entry and "bytes" in entry}

@@ -71,6 +71,7 @@ def make_activity(session: Session, team: Team, *, theme_code: str = "civilized_
     starts_at = starts_at or utcnow().replace(microsecond=0) - timedelta(minutes=30)
     if fields.get("members_only") is False:
         fields.setdefault("audience", "city")
+    fields["members_only"] = fields.get("audience", "team") == "team"  # ck_activity_members_only
     activity = Activity(team_id=team.id, theme_id=theme(session, theme_code).id, unit_id=team.unit_id, title=title,
                         place=fields.pop("place", "人民路与解放路口"), starts_at=starts_at,
                         ends_at=starts_at + timedelta(hours=hours), status=status, secret=secrets.token_hex(16),

@@ -79,7 +79,7 @@ def test_leader_home_lists_teams_and_member_counts(client, auth, world):
     auth.login("13800000001")
     page = client.get("/").get_data(as_text=True)
     assert "清和社区志愿服务队" in page
-    assert "2 名成员" in page
+    assert "2\u00a0名成员" in page
     assert "永安社区志愿服务队" not in page
 
 

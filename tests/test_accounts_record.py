@@ -90,5 +90,5 @@ def test_an_attendance_still_open_reads_in_progress_not_zero_hours(client, auth,
     session.commit()
     auth.login(world.member_a.phone)
     for page in (client.get("/").get_data(as_text=True), client.get("/me").get_data(as_text=True)):
-        assert page.count("已签到，进行中") == 1 and "0.0 小时" not in page
-        assert "1.5 小时" in page  # the closed one keeps its credited time
+        assert page.count("已签到，进行中") == 1 and "0.0\u00a0小时" not in page
+        assert "1.5\u00a0小时" in page  # the closed one keeps its credited time

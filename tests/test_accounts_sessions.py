@@ -56,7 +56,7 @@ def test_log_out_everywhere_from_the_profile(app, client, auth, world, session):
     phone = app.test_client()
     phone.post("/login", data={"phone": world.member_a.phone, "password": factories.PASSWORD})
     page = client.get("/me").get_data(as_text=True)
-    assert 'action="/me/logout-everywhere"' in page and "退出所有设备" in page and 'class="secondary big"' in page
+    assert 'action="/me/logout-everywhere"' in page and "在所有设备上退出登录" in page and 'class="secondary big"' in page
     version = session.get(Volunteer, world.member_a.id).session_version
     response = client.post("/me/logout-everywhere")
     assert response.status_code == 303 and response.headers["Location"].endswith("/login")

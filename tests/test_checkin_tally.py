@@ -60,9 +60,9 @@ def test_leader_home_shows_open_now_then_the_headcount(client, auth, session, wo
     auth.login(world.leader_a.phone)
     home = client.get("/").get_data(as_text=True)
     listed = re.search(r'id="team-activities">(.*?)</ul>', home, re.S).group(1)
-    assert "签到中" in listed and "0 人参加" not in listed
+    assert "签到中" in listed and "0\u00a0人参加" not in listed
     live = client.get(f"/activities/{activity.id}/live").get_data(as_text=True)
     assert re.search(r'id="live-count">1<', live)
     assert client.post(f"/activities/{activity.id}/close").status_code == 303
     listed = re.search(r'id="team-activities">(.*?)</ul>', client.get("/").get_data(as_text=True), re.S).group(1)
-    assert "签到中" not in listed and "1 人参加" in listed
+    assert "签到中" not in listed and "1\u00a0人参加" in listed

@@ -343,7 +343,8 @@ def test_export_holds_my_signups_and_notices(client, auth, session, world, upcom
         ("signup_admitted", "周末清扫", None)]
     assert "名额已满" not in json.dumps(data, ensure_ascii=False)
     table = client.post("/privacy/export/notices.csv").get_data(as_text=True)
-    assert table.splitlines()[0] == "\ufeffkind,activity,team,details,sent_at,read_at"
+    assert table.splitlines()[0] == "\ufeff通知,活动,队伍,详情,发送时间,阅读时间"  # a zh reader's words (privacy/labels.py)
+    assert table.splitlines()[1].startswith("已录用,周末清扫,")
     assert client.post("/privacy/export/signups.csv").get_data(as_text=True).count("\r\n") == 2
 
 

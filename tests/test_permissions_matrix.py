@@ -90,6 +90,9 @@ MATRIX: dict[tuple[str, str], Try] = {
     # --- home, language, health --------------------------------------------------------------
     ("home.index", "GET"): Try(lambda s: "/", LOGGED_IN),
     ("i18n.switch", "GET"): Try(lambda s: "/lang/en?next=/", row(rest=REDIRECT)),
+    # large text: anyone (a visitor's choice is a cookie, a logged-in person's is kept on the account too)
+    ("text_size.switch", "POST"): Try(lambda s: "/text-size", row(rest=REDIRECT),
+                                      data=lambda s: {"size": "large", "next": "/"}),
     ("checkin.healthz", "GET"): Try(lambda s: "/healthz", PUBLIC),
     # --- accounts ------------------------------------------------------------------------------
     ("accounts.login", "GET"): Try(lambda s: "/login", ANONYMOUS_ONLY),
@@ -186,6 +189,14 @@ MATRIX: dict[tuple[str, str], Try] = {
                                               data=lambda s: {"photos": (io.BytesIO(b"not an image"), "x.jpg")}),
     ("activities.photo", "GET"): Try(lambda s: f"/photos/{s['photo']}.jpg", VIEWER_A),
     ("activities.photo_thumb", "GET"): Try(lambda s: f"/photos/{s['photo']}/thumb.jpg", VIEWER_A),
+    # --- sign-ups: the service answers who may sign up (403 with the reason: not a member, office account...);
+    # cancelling a sign-up one does not have is the form's own answer (409, "not signed up")
+    ("activities.signup", "POST"): Try(lambda s: f"/activities/{s['scheduled']}/signup",
+                                       row(anon=LOGIN, member=OK, leader_a=OK, rest=403)),
+    ("activities.signup_cancel", "POST"): Try(lambda s: f"/activities/{s['recruiting']}/signup/cancel", LOGGED_IN),
+    ("activities.signups_page", "GET"): Try(lambda s: f"/activities/{s['recruiting']}/signups", LEADER_A),
+    ("activities.signups_decide", "POST"): Try(lambda s: f"/activities/{s['recruiting']}/signups/decide", LEADER_A,
+                                               data=lambda s: {"decision": "admit", "signup": s["signup"]}),
     # --- check-in ------------------------------------------------------------------------------
     ("checkin.scan", "GET"): Try(lambda s: f"/c/{s['token']}", MEMBERS_ONLY_SCAN),
     ("checkin.scan_post", "POST"): Try(lambda s: f"/c/{s['token']}", row(anon=LOGIN, member=OK, leader_a=OK, rest=403),
@@ -251,6 +262,10 @@ def scene(session, world) -> dict:
     photo = Photo(activity_id=closed.id, uploaded_by_id=world.leader_a.id, width=1, height=1, size_bytes=3,
                   image=b"\xff\xd8\xff", thumbnail=b"\xff\xd8\xff")
     session.add(photo)
+    recruiting = factories.make_activity(session, world.team_a, status="scheduled", audience="city", capacity=5,
+                                         admission="leader", starts_at=now + timedelta(days=3), title="招募中")
+    signup = Signup(activity_id=recruiting.id, volunteer_id=world.member_a.id, status="pending")
+    session.add(signup)
     waiting = factories.add_member(session, world.team_a, world.member_b, status="pending")
     job = ImportJob(kind="volunteers", status="done", filename="roster.csv", created_by_id=world.office.id)
     session.add(job)
@@ -265,7 +280,8 @@ def scene(session, world) -> dict:
         "team_a": world.team_a.id, "district": world.district.id, "member_id": world.member_a.id,
         "leader_a": world.leader_a.id, "open": open_.id, "poster": poster.id, "scheduled": scheduled.id,
         "closed": closed.id, "attendance": attendance.id, "photo": photo.id, "membership_b_in_a": waiting.id,
-        "job": job.id, "reset_token": reset_token, "notice": notice.id,
+        "job": job.id, "reset_token": reset_token, "recruiting": recruiting.id, "signup": signup.id,
+        "notice": notice.id,
         "invite": invite_token(world.team_a, secret_key=SECRET),
         "token": tokens.rotating_token(secret_key=SECRET, activity_id=open_.id, activity_secret=open_.secret),
         "personal": tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=1),
@@ -283,7 +299,8 @@ def fingerprint(session) -> tuple:
         count(AuditEvent), count(Attendance), count(Photo), count(PasswordReset), count(ImportJob), count(Team),
         count(Volunteer),
         tuple(session.exec(select(Activity.id, Activity.status, Activity.secret, Activity.attendee_count,
-                                  Activity.total_minutes, Activity.title).order_by(Activity.id)).all()),
+                                  Activity.total_minutes, Activity.title, Activity.admitted_count,
+                                  Activity.waitlist_count).order_by(Activity.id)).all()),
         tuple(session.exec(select(Membership.id, Membership.role, Membership.status).order_by(Membership.id)).all()),
         tuple(session.exec(select(Team.id, Team.status, Team.name, Team.invite_nonce).order_by(Team.id)).all()),
         tuple(session.exec(select(Attendance.id, Attendance.credited_minutes, Attendance.voided_at,

@@ -51,7 +51,7 @@ def test_the_page_says_what_is_held_in_both_languages(client, auth, world, histo
     auth.login(world.member_a.phone)
     page = client.get("/privacy").get_data(as_text=True)
     assert "我的数据" in page and "138****0003" in page and "13800000003" not in page
-    assert "2 条考勤记录" in page
+    assert "2\u00a0条签到记录" in page
     client.set_cookie("lang", "en")
     page = client.get("/privacy").get_data(as_text=True)
     assert "My data" in page and "2 attendance records" in page
@@ -79,9 +79,9 @@ def test_json_export_holds_my_profile_memberships_and_attendances_only(client, a
 
 
 @pytest.mark.parametrize("kind, header, rows", [
-    ("profile.csv", "name", 1),
-    ("memberships.csv", "team", 1),
-    ("attendances.csv", "activity", 2),
+    ("profile.csv", "姓名", 1),
+    ("memberships.csv", "队伍", 1),
+    ("attendances.csv", "活动", 2),
 ])
 def test_csv_exports_open_in_a_spreadsheet_and_stay_inert(client, auth, world, history, kind, header, rows):
     auth.login(world.member_a.phone)
@@ -99,8 +99,32 @@ def test_csv_exports_open_in_a_spreadsheet_and_stay_inert(client, auth, world, h
 def test_an_export_with_nothing_in_it_still_has_its_columns(client, auth, world):
     auth.login(world.volunteer.phone)
     table = list(csv.reader(io.StringIO(export(client, "attendances.csv").get_data(as_text=True)[1:])))
-    assert table == [["activity", "team", "theme", "place", "activity_starts_at", "activity_ends_at", "checked_in_at",
-                      "checked_out_at", "credited_minutes", "method", "voided", "void_reason"]]
+    assert table == [["活动", "队伍", "服务主题", "地点", "活动开始时间", "活动结束时间", "签到时间", "签退时间", "计入分钟数",
+                      "记录方式", "已作废", "作废理由"]]
+
+
+@pytest.mark.parametrize("language, headers, words", [
+    ("zh_CN", ["活动", "队伍", "服务主题", "记录方式", "已作废"], {"生态环保", "自助扫码", "否"}),
+    ("en", ["Activity", "Team", "Service theme", "How recorded", "Voided"], {"Ecology", "self scan", "no"}),
+])
+def test_csv_exports_speak_the_readers_language_not_codes(client, auth, world, history, language, headers, words):
+    client.set_cookie("lang", language)
+    auth.login(world.member_a.phone)
+    table = list(csv.reader(io.StringIO(export(client, "attendances.csv").get_data(as_text=True)[1:])))
+    columns = {name: i for i, name in enumerate(table[0])}
+    assert all(name in columns for name in headers), table[0]
+    cells = {cell for row in table[1:] for cell in row}
+    assert words <= cells, cells
+    assert not cells & {"ecology", "self_scan", "civilized_traffic", "False", "True"}
+    membership = list(csv.reader(io.StringIO(export(client, "memberships.csv").get_data(as_text=True)[1:])))
+    assert membership[1][1:3] == (["队员", "在队"] if language == "zh_CN" else ["member", "in the team"])
+
+
+def test_the_json_export_keeps_codes_and_names_them(client, auth, world, history):
+    auth.login(world.member_a.phone)
+    rows = json.loads(export(client, "json").get_data(as_text=True))["attendances"]
+    ecology = next(row for row in rows if row["theme"] == "ecology")
+    assert ecology["theme_name"] == "生态环保" and ecology["method"] == "self_scan" and ecology["how_recorded"] == "自助扫码"
 
 
 @pytest.mark.parametrize("who", ["leader_a", "office"])
@@ -174,7 +198,7 @@ def test_deleting_anonymises_the_person_and_keeps_every_tally(app, client, auth,
 
     response = delete(client)
     assert response.status_code == 303 and response.headers["Location"].endswith("/login")
-    assert "已删除" in client.get("/login").get_data(as_text=True)
+    assert "您的账号已注销" in client.get("/login").get_data(as_text=True)
 
     session.rollback()  # a fresh snapshot: see what the requests committed
     session.expire_all()

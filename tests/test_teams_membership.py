@@ -310,7 +310,7 @@ def test_roster_search_by_name_and_last_four_digits(client, auth, world, session
     auth.login(world.leader_a.phone)
     page = client.get(f"/teams/{team.id}/members").get_data(as_text=True)
     assert "第 1 / 2 页" in page or "1 / 2" in page or "共 2 页" in page or "2 页" in page
-    assert "27 名成员" in page
+    assert "27\u00a0名成员" in page
     second = client.get(f"/teams/{team.id}/members?page=2").get_data(as_text=True)
     assert "队员" in second
     hit = client.get(f"/teams/{team.id}/members?q=0007", headers={"HX-Request": "true"}).get_data(as_text=True)

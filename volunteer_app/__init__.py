@@ -26,7 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     config.load(app, test_config)
 
-    from . import db, errors, i18n, security
+    from . import assets, db, errors, i18n, security
     from .extensions import csrf, limiter, warn_if_limits_are_per_process
 
     db.init_app(app)
@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     i18n.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    assets.init_app(app)
 
     from .accounts import auth
 
@@ -45,10 +46,14 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     sms.init_app(app)
 
+    from .accounts import text_size
+
+    text_size.init_app(app)
+
     from .accounts.code_views import bp as codes_bp
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
-    from .activities import correction_views, lifecycle_views, live_views, retro_views  # noqa: F401  (routes)
+    from .activities import correction_views, lifecycle_views, live_views, retro_views, signup_views  # noqa: F401  (routes)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .notices import bp as notices_bp

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Blueprint, current_app, redirect, request, url_for
 from flask_babel import format_datetime, get_locale
+from markupsafe import Markup
 
 from .extensions import babel
 
@@ -43,6 +44,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["hours"] = minutes_to_hours
+    app.jinja_env.filters["nowrap"] = nowrap
     app.jinja_env.globals["current_language"] = current_language
     app.jinja_env.globals["theme_name"] = theme_name
 
@@ -104,8 +106,13 @@ def localtime(value: datetime | None, fmt: str = "yyyy-MM-dd HH:mm") -> str:
 
 
 def minutes_to_hours(minutes: int | None) -> str:
-    """Minutes as hours with one decimal, the way service hours are reported."""
-    return f"{(minutes or 0) / 60:.1f}"
+    """Minutes as hours with one decimal and thousands separators, the way service hours are reported."""
+    return f"{(minutes or 0) / 60:,.1f}"
+
+
+def nowrap(text) -> Markup:
+    """A figure with its unit ("2.5 h", "2,280,420.9 小时") kept on one line: the unit never wraps away from it."""
+    return Markup('<span class="nowrap">%s</span>') % text
 
 
 @bp.get("/lang/<code>")

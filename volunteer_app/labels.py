@@ -2,7 +2,7 @@
 
 The codes are Attendance.method (models.ATTENDANCE_METHODS) and Attendance.checkout_auto. Pages show the
 labels in the reader's language; the office's exports are in Chinese (`method_labels_in("zh_CN")`).
-Personal data downloads keep the codes (privacy/service.py): they are data, not prose.
+Personal data downloads show them in the reader's language too, the JSON beside the codes (privacy/labels.py).
 """
 from __future__ import annotations
 

@@ -73,6 +73,7 @@ class Volunteer(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint("role IN ('volunteer','office')", name="ck_volunteer_role"),
         Index("ix_volunteer_role_deleted", "role", "deleted_at"),  # the registered-volunteer count
+        CheckConstraint("text_size IS NULL OR text_size IN ('normal','large')", name="ck_volunteer_text_size"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -92,6 +93,8 @@ class Volunteer(SQLModel, table=True):
     consent_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
     deleted_at: datetime | None = None  # anonymised under PIPL; attendances stay as counts
+    # The type size the person chose once (large text for older volunteers); NULL: never chose (the device decides).
+    text_size: str | None = Field(default=None, max_length=8)
 
 
 class Team(SQLModel, table=True):
@@ -162,6 +165,9 @@ class Activity(SQLModel, table=True):
         CheckConstraint("audience IN ('team','unit','city')", name="ck_activity_audience"),
         CheckConstraint("admission IN ('auto','leader')", name="ck_activity_admission"),
         CheckConstraint("(audience = 'unit') = (audience_unit_id IS NOT NULL)", name="ck_activity_audience_unit"),
+        CheckConstraint("members_only = (audience = 'team')", name="ck_activity_members_only"),
+        CheckConstraint("admitted_count >= 0 AND waitlist_count >= 0", name="ck_activity_signup_tallies"),
+        CheckConstraint("capacity IS NULL OR admitted_count <= capacity", name="ck_activity_not_overbooked"),
         Index("ix_activity_starts", "starts_at"),
         Index("ix_activity_theme_starts", "theme_id", "starts_at"),
         Index("ix_activity_team_starts", "team_id", "starts_at"),

@@ -117,7 +117,7 @@ def init_app(app: Flask) -> None:
         for name, value in security_headers(request.is_secure):
             if name.lower() not in present:
                 headers.add(name, value)
-        if "HX-Request" not in response.vary:
+        if "HX-Request" not in response.vary and request.endpoint != "static":
             response.vary.add("HX-Request")
         return response
 
@@ -159,8 +159,14 @@ def same_origin(origin: str | None, host: str) -> bool:
 
 class SignedCookieSessions(SecureCookieSessionInterface):
     """Flask's signed-cookie sessions, unchanged, except that the signing serializer is made once per key
-    instead of on every request (making one costs ~0.05 ms; docs/PERFORMANCE.md). It keeps no per-call state,
-    so threads share it."""
+    instead of on every request (making one costs ~0.05 ms; docs/PERFORMANCE.md), and that static files get
+    no cookie and no `Vary: Cookie` (they are public and cached for a year: volunteer_app/assets.py). It keeps
+    no per-call state, so threads share it."""
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)
 
     def __init__(self) -> None:
         self._serializers: dict[tuple, object] = {}

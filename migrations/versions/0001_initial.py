@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 17:41:34.659285
+Create Date: 2026-12-03 18:12:55.294597
 """
 from typing import Sequence, Union
 
@@ -122,7 +122,9 @@ def upgrade() -> None:
     sa.Column('consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
     sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
     sa.Column('deleted_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('text_size', sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True),
     sa.CheckConstraint("role IN ('volunteer','office')", name='ck_volunteer_role'),
+    sa.CheckConstraint("text_size IS NULL OR text_size IN ('normal','large')", name='ck_volunteer_text_size'),
     sa.ForeignKeyConstraint(['home_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['office_unit_id'], ['unit.id'], ),
     sa.PrimaryKeyConstraint('id'),
@@ -254,8 +256,11 @@ def upgrade() -> None:
     sa.CheckConstraint("(audience = 'unit') = (audience_unit_id IS NOT NULL)", name='ck_activity_audience_unit'),
     sa.CheckConstraint("admission IN ('auto','leader')", name='ck_activity_admission'),
     sa.CheckConstraint("audience IN ('team','unit','city')", name='ck_activity_audience'),
+    sa.CheckConstraint("members_only = (audience = 'team')", name='ck_activity_members_only'),
     sa.CheckConstraint("qr_mode IN ('rotating','poster')", name='ck_activity_qr_mode'),
     sa.CheckConstraint("status IN ('scheduled','open','closed','cancelled')", name='ck_activity_status'),
+    sa.CheckConstraint('admitted_count >= 0 AND waitlist_count >= 0', name='ck_activity_signup_tallies'),
+    sa.CheckConstraint('capacity IS NULL OR admitted_count <= capacity', name='ck_activity_not_overbooked'),
     sa.CheckConstraint('ends_at > starts_at', name='ck_activity_window'),
     sa.ForeignKeyConstraint(['audience_unit_id'], ['unit.id'], ),
     sa.ForeignKeyConstraint(['created_by_id'], ['volunteer.id'], ),

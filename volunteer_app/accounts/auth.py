@@ -65,7 +65,7 @@ def valid_login(volunteer_id, session_version) -> tuple:
 
 
 _v = Volunteer.__table__.c
-_LOGIN_ROW = select(_v.id, _v.name, _v.role, _v.session_version).where(
+_LOGIN_ROW = select(_v.id, _v.name, _v.role, _v.session_version, _v.text_size).where(
     *valid_login(bindparam("volunteer_id"), bindparam("session_version")))
 
 
@@ -84,6 +84,7 @@ class User:
         self.name = row.name
         self.role = row.role
         self.session_version = row.session_version
+        self.text_size = row.text_size
         self._volunteer: Volunteer | None = None
 
     @property

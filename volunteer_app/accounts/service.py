@@ -44,7 +44,20 @@ class AccountError(DomainError):
         "reset_invalid": _l("This reset link is not valid. Ask your team leader for a new one."),
         "reset_expired": _l("This reset link has expired. Ask your team leader for a new one."),
         "reset_used": _l("This reset link has already been used. Ask your team leader for a new one."),
+        "bad_text_size": _l("Choose normal or large text."),
     }
+
+
+TEXT_SIZES = ("normal", "large")
+
+
+def set_text_size(*, session: Session, volunteer: Volunteer, size: str) -> None:
+    """Remember the type size a person chose, for every device they log in on."""
+    if size not in TEXT_SIZES:
+        raise AccountError("bad_text_size")
+    volunteer.text_size = size
+    session.add(volunteer)
+    session.flush()
 
 
 def clean_name(raw: str | None) -> str:

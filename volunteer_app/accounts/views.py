@@ -24,6 +24,7 @@ from .codes import COUNTED, CodeError
 from .forms import CodeRequestForm, LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
 from .pending import forget_pending, pending_phone, render_step_one, wait_seconds
 from .phone import normalise_phone
+from .text_size import adopt_device_choice
 from .service import (AccountError, attendance_history, authenticate, end_sessions, issue_password_reset, my_record,
                       person_in_scope, register_volunteer, reset_for_token, search_people, use_password_reset)
 
@@ -100,6 +101,7 @@ def start_session(volunteer, *, remember: bool = False) -> None:
     kept = {key: http_session[key] for key in KEPT_ON_LOGIN if key in http_session}
     http_session.clear()
     http_session.update(kept)
+    adopt_device_choice(volunteer)
     login_user(User(volunteer), remember=remember)
 
 
@@ -179,8 +181,12 @@ def register():
             start_session(volunteer)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(after_login_target(), code=303)
-    elif request.method == "POST" and not form.consent.data and "consent" not in form.errors:
-        form.consent.errors = [AccountError("consent_required").message]
+    elif request.method == "POST":
+        # Say at once everything the service would refuse next, so one pass over the form fixes it all.
+        if not form.consent.data and "consent" not in form.errors:
+            form.consent.errors = [AccountError("consent_required").message]
+        if parse_id(form.community.data) is None:
+            form.community.errors = [AccountError("bad_unit").message]
     choices = unit_choices(session=session, district_id=parse_id(request.form.get("district")),
                            street_id=parse_id(request.form.get("street")))
     status = 400 if request.method == "POST" else 200

@@ -2,8 +2,9 @@
 
 The blueprint is defined here; its routes are in lifecycle_views (list, create, edit, open, cancel, close),
 live_views (the activity page, live QR, count and roster, manual check-in, poster), correction_views and
-retro_views (past activities logged afterwards, photos); create_app imports them. view_helpers holds what they
-share. The rules: service (lifecycle and reading), corrections (after close), retro (the retro log).
+retro_views (past activities logged afterwards, photos), signup_views (sign-ups and the leader's decisions);
+create_app imports them. view_helpers holds what they share. The rules: service (lifecycle and reading),
+corrections (after close), retro (the retro log), publishing (recruitment settings), signups (sign-ups).
 """
 from __future__ import annotations
 

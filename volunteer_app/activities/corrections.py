@@ -25,6 +25,7 @@ from ..checkin import participation
 from ..models import Activity, Attendance, utcnow
 from ..teams.rules import is_active_leader
 from ..workdays import past_recording_deadline
+from . import signups
 from .service import ActivityError, _office_may, _reason
 
 
@@ -59,6 +60,7 @@ def void_attendance(*, session: Session, attendance_id: int, reason: str, actor_
     attendance.void_reason = reason
     session.flush()
     _bump(session, activity.id, count=-1, minutes=-attendance.credited_minutes)
+    signups.refresh_no_show(session=session, activity_id=activity.id, volunteer_id=attendance.volunteer_id)
     audit.record(session=session, action="attendance.void", object_type="attendance", object_id=attendance.id,
                  actor_id=actor_id, team_id=activity.team_id, reason=reason,
                  data={"old": {"voided": False, "credited_minutes": attendance.credited_minutes},
@@ -77,7 +79,7 @@ def add_missed(*, session: Session, activity_id: int, volunteer_id: int, minutes
         raise ActivityError("not_allowed")
     _may_correct(session, activity, actor_id, at)
     _may_take_part(session, activity.team_id, volunteer_id, members_only=activity.members_only,
-                   method="leader_manual")
+                   method="leader_manual", activity_id=activity_id)
     if session.exec(select(Attendance.id).where(Attendance.activity_id == activity_id,
                                                 Attendance.volunteer_id == volunteer_id)).first():
         raise ActivityError("already_recorded")
@@ -89,6 +91,7 @@ def add_missed(*, session: Session, activity_id: int, volunteer_id: int, minutes
     session.add(attendance)
     session.flush()
     _bump(session, activity_id, count=1, minutes=minutes)
+    signups.refresh_no_show(session=session, activity_id=activity_id, volunteer_id=volunteer_id)
     audit.record(session=session, action="attendance.add", object_type="attendance", object_id=attendance.id,
                  actor_id=actor_id, team_id=activity.team_id, reason=reason,
                  data={"old": None, "new": {"credited_minutes": minutes, "method": "leader_manual"},
@@ -128,10 +131,11 @@ def _correctable(session: Session, attendance_id: int, actor_id: int, at: dateti
     return attendance, activity
 
 
-def _may_take_part(session: Session, team_id: int, volunteer_id: int, *, members_only: bool, method: str) -> None:
+def _may_take_part(session: Session, team_id: int, volunteer_id: int, *, members_only: bool, method: str,
+                   activity_id: int | None = None) -> None:
     """Raise the participation rule's refusal (checkin/participation.py) for recording volunteer_id by method."""
     refused = participation.refusal_for(session, team_id=team_id, volunteer_id=volunteer_id,
-                                        members_only=members_only, method=method)
+                                        members_only=members_only, method=method, activity_id=activity_id)
     if refused is not None:
         raise ActivityError(refused)
 

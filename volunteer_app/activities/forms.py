@@ -43,17 +43,33 @@ class ActivityForm(FlaskForm):
     ends_at = DateTimeLocalField(_l("End"), format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
                                  validators=[InputRequired(_l("Enter the end date and time."))])
     capacity = IntegerField(
-        _l("Expected headcount"),
+        _l("Places (headcount limit; optional)"),
         validators=[Optional(), NumberRange(min=1, max=100_000, message=_l("Between 1 and 100000."))],
         render_kw={"inputmode": "numeric"})
-    members_only = BooleanField(_l("Only members of the team may check in"), default=True)
+    # Absent from a request (an older client): the defaults, team members admitted automatically.
+    audience = SelectField(_l("Who may sign up"), default="team")
+    signup_deadline = DateTimeLocalField(_l("Sign-ups close (optional; at the start if empty)"),
+                                         format=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], validators=[Optional()])
+    admission = RadioField(_l("Admission"), choices=[
+        SelectChoice("auto", _l("Admit sign-ups automatically while places last")),
+        SelectChoice("leader", _l("I admit each sign-up myself")),
+    ], default="auto")
+    admitted_only = BooleanField(_l("Only admitted volunteers may check themselves in"), default=False)
+    meeting_point = StringField(_l("Meeting point (optional)"),
+                                validators=[Optional(), Length(max=200, message=_l("At most 200 characters."))])
+    meeting_lat = FloatField(_l("Latitude of the meeting point (optional)"), validators=[
+        Optional(), _finite, NumberRange(min=-90, max=90, message=_l("Between -90 and 90."))])
+    meeting_lng = FloatField(_l("Longitude of the meeting point (optional)"), validators=[
+        Optional(), _finite, NumberRange(min=-180, max=180, message=_l("Between -180 and 180."))])
+    requirements = TextAreaField(_l("What to bring, skills needed (optional)"),
+                                 validators=[Optional(), Length(max=2000, message=_l("At most 2000 characters."))])
     qr_mode = RadioField(_l("Check-in code"), choices=[
         SelectChoice("rotating", _l("Rotating code on my phone (changes every 15 seconds)")),
         SelectChoice("poster", _l("Printed poster (valid only during the activity)")),
     ], default="rotating", validators=[InputRequired(_l("Choose how volunteers check in."))])
-    lat = FloatField(_l("Latitude of the meeting point (optional)"), validators=[
+    lat = FloatField(_l("Latitude of the check-in area's centre (optional)"), validators=[
         Optional(), _finite, NumberRange(min=-90, max=90, message=_l("Between -90 and 90."))])
-    lng = FloatField(_l("Longitude of the meeting point (optional)"), validators=[
+    lng = FloatField(_l("Longitude of the check-in area's centre (optional)"), validators=[
         Optional(), _finite, NumberRange(min=-180, max=180, message=_l("Between -180 and 180."))])
     radius_m = IntegerField(_l("Radius in metres (optional)"), validators=[
         Optional(), NumberRange(min=10, max=50_000, message=_l("Between 10 and 50000 metres."))],
@@ -62,6 +78,18 @@ class ActivityForm(FlaskForm):
     def validate_ends_at(self, field):
         if self.starts_at.data and field.data and field.data <= self.starts_at.data:
             raise ValidationError(_l("The end must be after the start."))
+
+    def validate_signup_deadline(self, field):
+        if self.starts_at.data and field.data and field.data >= self.starts_at.data:
+            raise ValidationError(_l("The sign-up deadline must be before the start."))
+
+    def validate_meeting_lat(self, field):  # runs when this one is filled (Optional stops an empty field)
+        if self.meeting_lng.data is None:
+            raise ValidationError(_l("Give the latitude and the longitude together, or neither."))
+
+    def validate_meeting_lng(self, field):
+        if self.meeting_lat.data is None:
+            raise ValidationError(_l("Give the latitude and the longitude together, or neither."))
 
     def validate_radius_m(self, field):
         given = [v is not None for v in (self.lat.data, self.lng.data, field.data)]
@@ -72,6 +100,14 @@ class ActivityForm(FlaskForm):
 class ReasonForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(_l("Give a reason.")),
                                                      Length(max=500, message=_l("At most 500 characters."))])
+
+
+class DecideForm(FlaskForm):
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("admit", _l("Admit")),
+                                                   SelectChoice("decline", _l("Do not admit"))],
+                          validators=[InputRequired(_l("Choose whether to admit or decline."))])
+    reason = StringField(_l("Reason (needed to decline; sent to the volunteers)"),
+                         validators=[Optional(), Length(max=500, message=_l("At most 500 characters."))])
 
 
 class AdjustForm(ReasonForm):

@@ -13,7 +13,7 @@ from ..models import Activity, Team, utcnow
 from ..web import loads
 from . import bp, service
 from .forms import ActivityForm, ReasonForm, to_local_naive, to_utc
-from .view_helpers import run_action, theme_choices
+from .view_helpers import audience_choices, audience_fields, run_action, theme_choices
 
 
 @bp.get("/teams/<int:team_id>/activities")
@@ -33,6 +33,7 @@ def create(team: Team):
     session = get_session()
     form = ActivityForm()
     form.theme.choices = theme_choices()
+    form.audience.choices = audience_choices(team)
     if request.method == "GET":
         start = to_local_naive(utcnow()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
@@ -40,7 +41,7 @@ def create(team: Team):
         try:
             activity = service.create_activity(session=session, team_id=team.id, actor_id=current_user.id,
                                                **_activity_fields(form))
-        except service.ActivityError as exc:
+        except DomainError as exc:  # ActivityError, or publishing.PublishError for the recruitment settings
             _form_error(form, exc)
         else:
             flash(_("Activity created. Open it when it starts."), "success")
@@ -61,11 +62,12 @@ def edit(activity: Activity):
         return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
     form = ActivityForm(obj=None if request.method == "POST" else _form_data(activity))
     form.theme.choices = theme_choices()
+    form.audience.choices = audience_choices(team)
     if form.validate_on_submit():
         try:
             service.update_activity(session=session, activity_id=activity.id, actor_id=current_user.id,
                                     **_activity_fields(form))
-        except service.ActivityError as exc:
+        except DomainError as exc:  # ActivityError, or publishing.PublishError for the recruitment settings
             _form_error(form, exc)
         else:
             flash(_("Changes saved."), "success")
@@ -128,7 +130,10 @@ def regenerate(activity: Activity):
 
 def _form_error(form, exc: DomainError) -> None:
     target = {"bad_window": form.ends_at, "too_long": form.ends_at, "too_far_ahead": form.starts_at,
-              "bad_theme": form.theme, "bad_fence": form.radius_m, "bad_headcount": form.capacity}
+              "bad_theme": form.theme, "bad_fence": form.radius_m, "bad_headcount": form.capacity,
+              "capacity_below_admitted": form.capacity, "bad_audience": form.audience,
+              "bad_deadline": form.signup_deadline, "bad_meeting_point": form.meeting_lng,
+              "bad_admission": form.admission}
     field = target.get(exc.code)
     if field is not None:
         field.errors = list(field.errors) + [exc.message]
@@ -140,8 +145,12 @@ def _activity_fields(form: ActivityForm) -> dict:
     return {
         "theme_id": form.theme.data, "title": form.title.data, "place": form.place.data,
         "starts_at": to_utc(form.starts_at.data), "ends_at": to_utc(form.ends_at.data),
-        "capacity": form.capacity.data, "members_only": form.members_only.data,
-        "qr_mode": form.qr_mode.data, "lat": form.lat.data, "lng": form.lng.data, "radius_m": form.radius_m.data,
+        "capacity": form.capacity.data, "qr_mode": form.qr_mode.data, "lat": form.lat.data, "lng": form.lng.data,
+        "radius_m": form.radius_m.data, **audience_fields(form.audience.data),
+        "signup_deadline": to_utc(form.signup_deadline.data), "admission": form.admission.data,
+        "admitted_only": form.admitted_only.data, "meeting_point": form.meeting_point.data,
+        "meeting_lat": form.meeting_lat.data, "meeting_lng": form.meeting_lng.data,
+        "requirements": form.requirements.data,
     }
 
 
@@ -150,5 +159,11 @@ def _form_data(activity: Activity):
 
     return SimpleNamespace(theme=activity.theme_id, title=activity.title, place=activity.place,
                            starts_at=to_local_naive(activity.starts_at), ends_at=to_local_naive(activity.ends_at),
-                           capacity=activity.capacity, members_only=activity.members_only,
-                           qr_mode=activity.qr_mode, lat=activity.lat, lng=activity.lng, radius_m=activity.radius_m)
+                           capacity=activity.capacity, qr_mode=activity.qr_mode, lat=activity.lat, lng=activity.lng,
+                           radius_m=activity.radius_m,
+                           audience=activity.audience if activity.audience != "unit"
+                           else f"unit:{activity.audience_unit_id}",
+                           signup_deadline=to_local_naive(activity.signup_deadline), admission=activity.admission,
+                           admitted_only=activity.admitted_only, meeting_point=activity.meeting_point,
+                           meeting_lat=activity.meeting_lat, meeting_lng=activity.meeting_lng,
+                           requirements=activity.requirements)

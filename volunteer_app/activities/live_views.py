@@ -16,7 +16,7 @@ from ..models import Activity, Attendance, Membership, Photo, Team, Theme, Volun
 from ..qr import cached_qr_png
 from ..teams.rules import active_member, is_active_leader, is_active_member
 from ..web import loads, wants_fragment
-from . import bp, corrections, service
+from . import bp, corrections, service, signup_roster
 from . import photos as photo_service
 from .forms import AddMissedForm
 from .view_helpers import member_choices
@@ -113,7 +113,8 @@ def roster(activity: Activity):
 def manual(activity: Activity):
     """Check in (or out) a member without a smartphone: method leader_manual.
 
-    The person is looked up on the team's roster (anyone else: 404, as the page's search offers only members);
+    The person is looked up on the team's roster or among those admitted to the activity (anyone else: 404, as
+    the page's search offers only them);
     the service judges whether they may take part (checkin/participation.py).
     """
     session = get_session()
@@ -122,7 +123,9 @@ def manual(activity: Activity):
     except ValueError:
         abort(404)
     volunteer = session.get(Volunteer, volunteer_id)
-    if volunteer is None or not is_active_member(session, activity.team_id, volunteer_id):
+    if volunteer is None or not (is_active_member(session, activity.team_id, volunteer_id)
+                                 or signup_roster.is_admitted(session=session, activity_id=activity.id,
+                                                        volunteer_id=volunteer_id)):
         abort(404)
     try:
         if request.form.get("action") == "out":
@@ -198,9 +201,10 @@ def _roster_search(activity: Activity, query: str) -> list[Volunteer]:
     session = get_session()
     condition = Volunteer.phone_tail == query if query.isdigit() and len(query) == 4 \
         else Volunteer.name.contains(query, autoescape=True)
-    statement = select(Volunteer).join(Membership, Membership.volunteer_id == Volunteer.id).where(
-        *active_member(team=activity.team_id), Volunteer.deleted_at.is_(None),
-        or_(condition),
+    # The team's members, and those admitted to this activity from outside the team (walk-ins use their code).
+    member = select(Membership.id).where(*active_member(team=activity.team_id, volunteer=Volunteer.id)).exists()
+    statement = select(Volunteer).where(
+        or_(member, signup_roster.admitted_clause(activity.id)), Volunteer.deleted_at.is_(None), condition,
     ).order_by(Volunteer.name).limit(ROSTER_LIMIT)
     return list(session.exec(statement).all())
 

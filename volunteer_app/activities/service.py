@@ -4,7 +4,7 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
 
     create_activity(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
                     capacity=None, members_only=True, qr_mode="rotating",
-                    lat=None, lng=None, radius_m=None, now=None) -> Activity
+                    lat=None, lng=None, radius_m=None, now=None, **recruitment) -> Activity
     update_activity(*, session, activity_id, actor_id, now=None, **same fields as create) -> Activity
     open_activity(*, session, activity_id, actor_id, at=None) -> Activity
     cancel_activity(*, session, activity_id, actor_id, reason, at=None) -> Activity
@@ -17,7 +17,8 @@ past activity in retro.py; both build on this module and raise its ActivityError
 
 Codes: bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
 closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
-already_recorded, already_voided, no_attendance, no_attendees, not_past, and those of who may take part
+already_recorded, already_voided, no_attendance, no_attendees, not_past, those of publishing.PublishError
+(recruitment settings) and of who may take part
 (checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
 
 A suspended team cannot create, open or log activities, nor add a missed volunteer (nothing new is counted
@@ -41,12 +42,15 @@ from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes
 from ..errors import DomainError
 from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import is_active_leader
+from . import publishing, signups
 
 MAX_DURATION = timedelta(hours=24)
 MAX_AHEAD = timedelta(days=366)
 MAX_RADIUS_M = 50_000
 MAX_HEADCOUNT = 100_000
 REASON_MAX = 500
+RECRUITMENT_KEYS = ("audience", "audience_unit_id", "signup_deadline", "admission", "admitted_only", "meeting_point",
+                    "meeting_lat", "meeting_lng", "requirements")
 OVERDUE_AFTER = timedelta(seconds=LATE_MARGIN_SECONDS)  # check-ins stop then: nothing can change any more
 
 
@@ -110,11 +114,15 @@ def create_activity(
     lng: float | None = None,
     radius_m: int | None = None,
     now: datetime | None = None,
+    **recruitment,
 ) -> Activity:
-    """A scheduled activity of the team; the caller checked that actor_id leads it."""
+    """A scheduled activity of the team; the caller checked that actor_id leads it. `recruitment`: the
+    keyword arguments of publishing.recruitment_fields (audience, signup_deadline, admission...)."""
     team = _running_team(session, team_id, actor_id)
     fields = _validated(session, theme_id, title, place, starts_at, ends_at, capacity, members_only,
                         qr_mode, lat, lng, radius_m, now or utcnow())
+    fields.update(publishing.recruitment_fields(session=session, team=team, starts_at=starts_at,
+                                                members_only=members_only, **recruitment))
     activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
                         created_by_id=actor_id, status="scheduled", **fields)
     session.add(activity)
@@ -124,7 +132,10 @@ def create_activity(
 
 def update_activity(*, session: Session, activity_id: int, actor_id: int, now: datetime | None = None,
                     **fields) -> Activity:
-    """Change a scheduled activity (same fields as create_activity)."""
+    """Change a scheduled activity (same fields as create_activity; recruitment settings not given are kept).
+
+    Those signed up are told when something they care about changed; a larger headcount moves people up
+    from the waiting list, a smaller one may not drop below those admitted already."""
     activity = _leader_activity(session, activity_id, actor_id)
     if activity.status != "scheduled":
         raise ActivityError("not_editable")
@@ -132,9 +143,21 @@ def update_activity(*, session: Session, activity_id: int, actor_id: int, now: d
                         fields["ends_at"], fields.get("capacity"), fields.get("members_only", True),
                         fields.get("qr_mode", "rotating"), fields.get("lat"), fields.get("lng"),
                         fields.get("radius_m"), now or utcnow())
+    given = {key: fields.get(key, getattr(activity, key)) for key in RECRUITMENT_KEYS}
+    if "audience" not in fields and "members_only" in fields:
+        given["audience"] = None  # an older caller: members_only decides, as before recruitment
+    values.update(publishing.recruitment_fields(session=session, team=session.get(Team, activity.team_id),
+                                                starts_at=values["starts_at"], members_only=values["members_only"],
+                                                **given))
+    if values["capacity"] is not None and values["capacity"] < activity.admitted_count:
+        raise publishing.PublishError("capacity_below_admitted", count=activity.admitted_count)
+    changed = [key for key in publishing.CHANGE_FIELDS if getattr(activity, key) != values[key]]
     for key, value in values.items():
         setattr(activity, key, value)
     session.flush()
+    signups.promote(session=session, activity_id=activity.id, now=now)
+    if changed:
+        signups.notify_changed(session=session, activity=activity, changed=changed)
     return activity
 
 
@@ -182,9 +205,11 @@ def cancel_activity(*, session: Session, activity_id: int, actor_id: int, reason
     ).rowcount
     _recount(session, activity_id)
     session.expire(activity)
+    released = signups.release_all(session=session, activity=activity, now=at, reason=reason)
     audit.record(session=session, action="activity.cancel", object_type="activity", object_id=activity_id,
                  actor_id=actor_id, team_id=activity.team_id, reason=reason,
-                 data={"old": {"status": old_status}, "new": {"status": "cancelled"}, "voided": voided})
+                 data={"old": {"status": old_status}, "new": {"status": "cancelled"}, "voided": voided,
+                       "signups_released": released})
     return activity
 
 
@@ -252,6 +277,7 @@ def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int 
                                                        activity.ends_at)
     session.flush()
     count, minutes = _recount(session, activity_id)
+    signups.mark_no_shows(session=session, activity_id=activity_id)
     session.expire(activity)
     audit.record(session=session, action=action, object_type="activity", object_id=activity_id,
                  actor_id=actor_id, team_id=activity.team_id,
@@ -348,7 +374,7 @@ def _validated(session, theme_id, title, place, starts_at, ends_at, capacity, me
     return {
         "theme_id": theme.id, "title": title.strip()[:120], "place": (place or "").strip()[:200],
         "starts_at": starts_at, "ends_at": ends_at, "capacity": capacity,
-        "members_only": bool(members_only), "audience": "team" if members_only else "city", "qr_mode": qr_mode if qr_mode in QR_MODES else "rotating",
+        "members_only": bool(members_only), "qr_mode": qr_mode if qr_mode in QR_MODES else "rotating",
         "lat": lat, "lng": lng, "radius_m": radius_m,
     }
 

@@ -70,6 +70,22 @@ def team_members(team_id: int) -> list[Volunteer]:
     ).all())
 
 
+def audience_choices(team: Team) -> list[SelectChoice]:
+    """Who may sign up, nearest first: the team, its community, street and district, the whole city."""
+    from . import publishing
+
+    units = publishing.audience_units(session=get_session(), team=team)
+    return [SelectChoice("team", _l("Members of the team only")),
+            *(SelectChoice(f"unit:{unit.id}", _l("Anyone living in %(unit)s", unit=unit.name)) for unit in units),
+            SelectChoice("city", _l("Anyone in the city"))]
+
+
+def audience_fields(value: str | None) -> dict:
+    """The service's audience and audience_unit_id from the form's choice ("team", "unit:12", "city")."""
+    kind, _sep, unit = (value or "").partition(":")
+    return {"audience": kind or None, "audience_unit_id": int(unit) if kind == "unit" and unit.isdigit() else None}
+
+
 def member_choices(activity: Activity, exclude: set[int]) -> list[SelectChoice]:
     from ..accounts.phone import mask_phone
 

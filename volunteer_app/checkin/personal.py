@@ -100,7 +100,8 @@ def _leader_choices(volunteer: Volunteer) -> list[tuple[Activity, Attendance | N
     choices = []
     for activity in activities:
         if participation.refusal_for(session, team_id=activity.team_id, volunteer_id=volunteer.id,
-                                     members_only=activity.members_only, method="leader_scan") is not None:
+                                     members_only=activity.members_only, method="leader_scan",
+                                     activity_id=activity.id) is not None:
             continue
         choices.append((activity, service.attendance_of(session=session, activity_id=activity.id,
                                                         volunteer_id=volunteer.id)))

@@ -123,7 +123,8 @@ def plan_check_in(
     _require_open(gate, at)
     if method != "self_scan" and (recorded_by_id is None or not gate.recorder_leads):
         raise CheckinError("not_leader")
-    refused = participation.refusal(gate, members_only=gate.members_only, method=method)
+    refused = participation.refusal(gate, members_only=gate.members_only, method=method,
+                                    admitted_only=gate.admitted_only)
     if refused is not None:
         raise CheckinError(refused)
     # No look-up of an existing attendance here: the unique constraint answers repeats in apply_check_in,
@@ -360,8 +361,8 @@ def _raise_existing(existing: Attendance) -> None:
 
 _a = Activity.__table__.c
 _GATE = select(
-    _a.id, _a.team_id, _a.status, _a.starts_at, _a.ends_at, _a.members_only, _a.lat, _a.lng, _a.radius_m, _a.secret,
-    *participation.columns(_a.team_id, bindparam("volunteer_id")),
+    _a.id, _a.team_id, _a.status, _a.starts_at, _a.ends_at, _a.members_only, _a.admitted_only, _a.lat, _a.lng,
+    _a.radius_m, _a.secret, *participation.columns(_a.team_id, bindparam("volunteer_id"), _a.id),
     exists().where(*active_leader(team=_a.team_id, volunteer=bindparam("recorded_by_id"))).label("recorder_leads"),
 ).where(_a.id == bindparam("activity_id"))
 _SELF_GATE = DirectStatement(_GATE.add_columns(

@@ -31,7 +31,7 @@ PENDING_KEY = "pending_scan"
 PENDING_FOR = timedelta(minutes=10)
 DEVICE_COOKIE = "rv_device"
 REFUSAL_STATUS = {"bad_token": 400, "token_future": 400, "token_expired": 410, "not_member": 403,
-                  "not_participant": 403, "too_many_attempts": 429}
+                  "not_participant": 403, "not_admitted": 403, "too_many_attempts": 429}
 
 
 def _session_login() -> tuple[int, int] | None:
@@ -308,4 +308,5 @@ def geo_from(form: Mapping) -> tuple | None:
 def _participation_refusal(activity: Activity, volunteer_id: int, method: str) -> str | None:
     """Why volunteer_id may not be recorded at activity by method (checkin/participation.py), or None."""
     return participation.refusal_for(get_session(), team_id=activity.team_id, volunteer_id=volunteer_id,
-                                     members_only=activity.members_only, method=method)
+                                     members_only=activity.members_only, method=method,
+                                     activity_id=activity.id, admitted_only=activity.admitted_only)

@@ -21,7 +21,9 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
 from .. import audit
+from . import labels
 from ..errors import DomainError
+from ..labels import METHOD_LABELS
 from ..models import (Activity, Attendance, Membership, PasswordReset, Signup, SmsCode, SmsOutbox, Team, Theme, Unit,
                       Volunteer, utcnow)
 from ..notices.service import delete_notices_of, export_rows
@@ -46,11 +48,12 @@ class PrivacyError(DomainError):
     }
 
 
-def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai") -> dict:
+def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai", language: str = "zh_CN") -> dict:
     """Everything held about one person that is theirs to take away: profile, memberships, attendances,
     sign-ups and notices.
 
-    Times are ISO 8601 in the display time zone (with its offset, so they are exact).
+    Times are ISO 8601 in the display time zone (with its offset, so they are exact). Codes stay (theme, method)
+    with their names in `language` beside them (theme_name, how_recorded).
     """
     tz = ZoneInfo(zone)
     volunteer = session.get(Volunteer, volunteer_id)
@@ -85,6 +88,7 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             "activity": activity.title,
             "team": team.name,
             "theme": theme.code,
+            "theme_name": theme.name_en if language == "en" else theme.name_zh,
             "place": activity.place,
             "activity_starts_at": _time(activity.starts_at, tz),
             "activity_ends_at": _time(activity.ends_at, tz),
@@ -92,6 +96,7 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
             "checked_out_at": _time(attendance.checked_out_at, tz),
             "credited_minutes": attendance.credited_minutes,
             "method": attendance.method,
+            "how_recorded": str(METHOD_LABELS.get(attendance.method, attendance.method)),
             "voided": attendance.voided_at is not None,
             "void_reason": attendance.void_reason,
         }
@@ -138,7 +143,8 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
 
 
 def export_csv(data: dict, part: str) -> str:
-    """One part of personal_data() as CSV (with a BOM, so that Excel reads the Chinese right).
+    """One part of personal_data() as CSV (with a BOM, so that Excel reads the Chinese right), for a person: headers
+    and codes in words of the current language (privacy/labels.py), the theme by its name.
 
     Text that starts like a formula is prefixed with an apostrophe so a spreadsheet shows it as text.
     """
@@ -149,13 +155,16 @@ def export_csv(data: dict, part: str) -> str:
         fields = list(data["profile"])
     else:
         fields = list(rows[0]) if rows else list(_EMPTY_FIELDS[part])
+    fields = [field for field in fields if field not in _SHOWN_AS_WORDS]
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(fields)
+    writer.writerow([labels.header(field) for field in fields])
     for row in rows:
-        writer.writerow([_inert(row[field]) for field in fields])
+        words = {**row, "theme": row.get("theme_name", row.get("theme"))}
+        writer.writerow([_inert(labels.value(field, words[field])) for field in fields])
     return out.getvalue()
 
 
+_SHOWN_AS_WORDS = ("theme_name", "how_recorded")  # the CSV shows theme and method in words in their own columns
 _EMPTY_FIELDS = {
     "memberships": ("team", "role", "status", "applied_at", "joined_at"),
     "attendances": ("activity", "team", "theme", "place", "activity_starts_at", "activity_ends_at", "checked_in_at",

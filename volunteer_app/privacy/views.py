@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from ..db import get_session
+from ..i18n import current_language
 from ..extensions import limiter
 from ..models import Attendance, Membership, Notice, Signup
 from .forms import DeleteAccountForm, ExportForm
@@ -54,7 +55,7 @@ def export(kind: str):
         abort(400)
     session = get_session()
     data = personal_data(session=session, volunteer_id=current_user.id,
-                         zone=current_app.config["DISPLAY_TIMEZONE"])
+                         zone=current_app.config["DISPLAY_TIMEZONE"], language=current_language())
     record_export(session=session, volunteer_id=current_user.id, kind=kind)
     if kind == "json":
         body, mimetype = json.dumps(data, ensure_ascii=False, indent=2), "application/json"

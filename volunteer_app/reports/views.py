@@ -19,7 +19,7 @@ from sqlmodel import Session, select
 
 from ..db import get_engine, get_session, reads_first, write_transaction
 from ..extensions import limiter
-from ..i18n import current_language, theme_name
+from ..i18n import current_language, minutes_to_hours, theme_name
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from ..web import office_required, page_arg, wants_fragment
@@ -40,8 +40,8 @@ TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached thro
 
 @bp.app_template_filter("hours_grouped")
 def hours_grouped(minutes: int | None) -> str:
-    """Minutes as hours with one decimal and thousands separators: a city's year runs into millions."""
-    return f"{(minutes or 0) / 60:,.1f}"
+    """Minutes as hours with thousands separators: the one `hours` filter (i18n.py), under the name reports use."""
+    return minutes_to_hours(minutes)
 
 
 @bp.get("")

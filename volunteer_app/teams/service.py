@@ -222,6 +222,14 @@ def office_teams(*, status: str | None, scope: str | None, query: str = ""):
     return statement.order_by(Team.created_at, Team.id)
 
 
+def pending_team_count(*, session: Session, scope: str | None) -> int:
+    """How many team applications wait for this office's decision (the count on its 队伍 menu entry)."""
+    statement = select(func.count(Team.id)).where(Team.status == "pending")
+    if scope is not None:
+        statement = statement.where(Team.unit_id.in_(units_in_scope(scope)))
+    return session.exec(statement).one()
+
+
 def team_for_office(*, session: Session, team_id: int, scope: str | None) -> Team | None:
     """A team inside the office's scope, or None (callers answer 404)."""
     team = session.get(Team, team_id)

@@ -27,8 +27,8 @@ from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
 from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
                          own_membership, remove_member, resettable_by_leader, roster, set_leader)
 from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
-                      invite_token, office_teams, renew_invite, set_team_suspended, team_for_invite, team_for_leader,
-                      team_for_office)
+                      invite_token, office_teams, pending_team_count, renew_invite, set_team_suspended,
+                      team_for_invite, team_for_leader, team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
 
@@ -347,3 +347,14 @@ def _field_for(form, code: str):
     return {"bad_unit": getattr(form, "unit", form.name), "bad_phone": form.contact_phone,
             "too_long": form.description}.get(code, form.name)
 
+
+
+@bp.app_context_processor
+def office_menu() -> dict:
+    """`pending_teams()` for the menu: team applications waiting for this office (counted only when a page asks)."""
+    def pending_teams() -> int:
+        if not (current_user.is_authenticated and current_user.is_office):
+            return 0
+        session = get_session()
+        return pending_team_count(session=session, scope=office_scope(session=session, office=current_user.volunteer))
+    return {"pending_teams": pending_teams}
