@@ -130,7 +130,11 @@ def test_strangers_get_404(client, auth, session, world, path, method, who):
     auth.login(getattr(world, who).phone)
     url = path.format(team=world.team_a.id, act=activity.id)
     response = getattr(client, method)(url, data={"reason": "x", "volunteer": str(world.member_a.id)})
-    assert response.status_code == 404
+    # A member sees the team's coming activities (issue 14; the member's list, with no leader's controls).
+    expected = 200 if (who, path) == ("member_a", "/teams/{team}/activities") else 404
+    assert response.status_code == expected
+    if expected == 200:
+        assert "/activities/new" not in response.get_data(as_text=True)
 
 
 def test_office_sees_an_activity_but_a_district_office_elsewhere_does_not(client, auth, session, world):

@@ -74,6 +74,7 @@ ANONYMOUS_ONLY = row(anon=OK, rest=REDIRECT)
 # A members-only activity's code: the page for anyone not logged in (log in first), members get the button,
 # everyone else a translated "members only" refusal (403, counted).
 MEMBERS_ONLY_SCAN = row(anon=OK, member=OK, leader_a=OK, rest=403)
+MEMBERS_A = row(anon=LOGIN, member=OK, leader_a=OK, rest=NF)  # team A's members and leaders
 
 
 @dataclass
@@ -136,7 +137,7 @@ MATRIX: dict[tuple[str, str], Try] = {
                                                                             rest=NF)),
     ("teams.join", "GET"): Try(lambda s: f"/join/{s['invite']}", row(office=NF, office_d2=NF, rest=OK)),
     ("teams.join", "POST"): Try(lambda s: f"/join/{s['invite']}", row(office=NF, office_d2=NF, rest=OK)),  # anon: "log in first"
-    ("teams.team_home", "GET"): Try(lambda s: f"/teams/{s['team_a']}", LEADER_A),
+    ("teams.team_home", "GET"): Try(lambda s: f"/teams/{s['team_a']}", MEMBERS_A),  # members: the member's page
     ("teams.edit", "GET"): Try(lambda s: f"/teams/{s['team_a']}/edit", LEADER_A),
     ("teams.edit", "POST"): Try(lambda s: f"/teams/{s['team_a']}/edit", LEADER_A, data=lambda s: {"name": ""}),
     ("teams.invite", "GET"): Try(lambda s: f"/teams/{s['team_a']}/invite", LEADER_A),
@@ -155,7 +156,10 @@ MATRIX: dict[tuple[str, str], Try] = {
                                         row(anon=LOGIN, office=OK, rest=NF)),
     ("teams.import_template", "GET"): Try(lambda s: "/office/import/template/volunteers.csv", OFFICE_ANY),
     # --- activities ----------------------------------------------------------------------------
-    ("activities.team_list", "GET"): Try(lambda s: f"/teams/{s['team_a']}/activities", LEADER_A),
+    ("activities.team_list", "GET"): Try(lambda s: f"/teams/{s['team_a']}/activities", MEMBERS_A),
+    ("activities.find", "GET"): Try(lambda s: "/activities/find", VOLUNTEERS),
+    # a members-only activity of team A: its team; a public one is tested in test_recruit_find.py
+    ("activities.info", "GET"): Try(lambda s: f"/activities/{s['scheduled']}/info", MEMBERS_A),
     ("activities.create", "GET"): Try(lambda s: f"/teams/{s['team_a']}/activities/new", LEADER_A),
     ("activities.create", "POST"): Try(lambda s: f"/teams/{s['team_a']}/activities/new", LEADER_A,
                                        data=lambda s: {"title": ""}),

@@ -53,7 +53,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .accounts.code_views import bp as codes_bp
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
-    from .activities import correction_views, lifecycle_views, live_views, retro_views, signup_views  # noqa: F401  (routes)
+    from .activities import (correction_views, find_views, lifecycle_views, live_views,  # noqa: F401  (routes)
+                             retro_views, signup_views)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .notices import bp as notices_bp

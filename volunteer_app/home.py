@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import select
 
+from .activities.finding import my_upcoming
 from .db import get_session
 from .models import Activity, Attendance, Team, Theme, Unit, utcnow
 from .reports.queries import city_totals
@@ -34,6 +35,7 @@ def index():
         context["totals"] = city_totals(session=session, start=start, end=utcnow() + timedelta(days=1), area=area)
     else:
         context.update(volunteer_summary(current_user.id))
+        context["my_upcoming"] = my_upcoming(session=session, volunteer_id=current_user.id)
         context["my_teams"] = memberships_of(session=session, volunteer_id=current_user.id)
         teams = teams_led_by(session=session, volunteer_id=current_user.id)
         if teams:

@@ -22,3 +22,13 @@ def method_labels_in(language: str) -> dict[str, str]:
     """The method labels as plain strings in one language (needs an app context), e.g. for a streamed export."""
     with force_locale(language):
         return {code: str(label) for code, label in METHOD_LABELS.items()}
+
+
+SIGNUP_LABELS = {  # Signup.status (models.SIGNUP_STATUSES), as the volunteer reads it
+    "pending": _l("waiting for the leader"),
+    "admitted": _l("admitted"),
+    "waitlisted": _l("on the waiting list"),
+    "declined": _l("not admitted"),
+    "cancelled": _l("cancelled"),
+    "no_show": _l("did not come"),
+}

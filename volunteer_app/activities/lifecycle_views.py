@@ -3,25 +3,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..db import get_session
 from ..errors import DomainError
 from ..models import Activity, Team, utcnow
+from ..teams.rules import is_active_leader
 from ..web import loads
-from . import bp, service
+from . import bp, finding, service
 from .forms import ActivityForm, ReasonForm, to_local_naive, to_utc
 from .view_helpers import audience_choices, audience_fields, run_action, theme_choices
 
 
 @bp.get("/teams/<int:team_id>/activities")
 @login_required
-@loads("active_team")
+@loads("member_team")
 def team_list(team: Team):
-    """A team's activities: open, upcoming, closed, cancelled."""
-    groups = service.team_activities(session=get_session(), team_id=team.id)
+    """A team's activities. Its leaders: open, upcoming, closed, cancelled, to run them; its members: what is
+    coming, with links to each activity's page. An inactive team's list: 404 (as for everyone else)."""
+    session = get_session()
+    if team.status != "active":
+        abort(404)
+    if not is_active_leader(session, team.id, current_user.id):
+        return render_template("activities/team_upcoming.html", team=team,
+                               upcoming=finding.team_upcoming(session=session, team_id=team.id))
+    groups = service.team_activities(session=session, team_id=team.id)
     return render_template("activities/list.html", team=team, groups=groups)
 
 

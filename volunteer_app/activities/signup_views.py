@@ -14,19 +14,12 @@ from flask_login import current_user, login_required
 
 from ..db import get_session, reads_first, write_transaction
 from ..errors import DomainError, error_response
+from ..labels import SIGNUP_LABELS
 from ..models import SIGNUP_STATUSES, Activity, utcnow
 from ..web import loads, parse_id, register_lookup, wants_fragment
 from . import bp, signup_roster, signups
 from .forms import DecideForm
 
-SIGNUP_STATUS_LABELS = {
-    "pending": _l("waiting for the leader"),
-    "admitted": _l("admitted"),
-    "waitlisted": _l("on the waiting list"),
-    "declined": _l("declined"),
-    "cancelled": _l("cancelled"),
-    "no_show": _l("did not come"),
-}
 # What the volunteer is told after tapping "sign up", by the sign-up's status.
 SIGNED_UP = {
     "admitted": _l("You are signed up and admitted."),
@@ -47,7 +40,7 @@ register_lookup("signup_activity", "activity_id", _activity_to_sign_up_for)
 @bp.app_template_global()
 def signup_status_name(status: str) -> str:
     """A sign-up's status in words."""
-    return str(SIGNUP_STATUS_LABELS.get(status, status))
+    return str(SIGNUP_LABELS.get(status, status))
 
 
 @bp.app_template_global()

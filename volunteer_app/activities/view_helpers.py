@@ -16,9 +16,10 @@ from ..errors import DomainError
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS
 from ..models import Activity, Membership, Team, Volunteer
 from ..teams.rules import active_member
+from ..teams.membership import team_for_member
 from ..teams.service import team_for_leader
 from ..web import register_lookup
-from . import bp, service
+from . import bp, finding, service
 
 STATUS_LABELS = {
     "scheduled": _l("upcoming"),
@@ -42,6 +43,8 @@ def _active_team_for_leader(*, session, volunteer_id: int, team_id: int) -> Team
 register_lookup("active_team", "team_id", _active_team_for_leader)  # an active team the user leads
 register_lookup("led_activity", "activity_id", service.activity_for_leader)  # an activity of a team the user leads
 register_lookup("seen_activity", "activity_id", service.activity_for_viewer)  # ... or one the office may see
+register_lookup("member_team", "team_id", team_for_member)  # a team the user is an active member of (as teams/views)
+register_lookup("visible_activity", "activity_id", finding.visible_activity)  # one the volunteer may see or join
 
 
 def run_action(action, success: str) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from ..labels import METHOD_LABELS
+from ..labels import METHOD_LABELS, SIGNUP_LABELS
 
 HEADERS = {
     "name": _l("Name"),
@@ -45,8 +45,7 @@ VALUES = {
              "leader": _l("leader")},
     # Memberships and sign-ups share the column; their status codes do not clash.
     "status": {"pending": _l("waiting for approval"), "active": _l("in the team"), "left": _l("left the team"),
-               "rejected": _l("not approved"), "admitted": _l("admitted"), "waitlisted": _l("on the waiting list"),
-               "declined": _l("not accepted"), "cancelled": _l("cancelled"), "no_show": _l("did not come")},
+               "rejected": _l("not approved"), **{k: v for k, v in SIGNUP_LABELS.items() if k != "pending"}},
     "kind": {"signup_admitted": _l("admitted"), "signup_declined": _l("sign-up not accepted"),
              "signup_waitlisted": _l("on the waiting list"), "signup_promoted": _l("admitted from the waiting list"),
              "activity_changed": _l("activity changed"), "activity_cancelled": _l("activity cancelled"),

@@ -15,7 +15,7 @@ from sqlmodel import Session, select
 from .. import notify
 from ..accounts.service import issue_password_reset
 from ..models import Membership, Team, Volunteer, utcnow
-from .rules import leaders_among
+from .rules import active_leader, active_member, leaders_among
 from .service import (TeamError, _audit_membership, _leader_count, _lock_team, _membership, _reason, _set,
                       _state)
 
@@ -157,6 +157,22 @@ def memberships_of(*, session: Session, volunteer_id: int) -> list[tuple[Members
         .where(Membership.volunteer_id == volunteer_id, Membership.status.in_(("active", "pending")))
         .order_by(Team.name)
     ).all())
+
+
+def team_for_member(*, session: Session, volunteer_id: int, team_id: int) -> Team | None:
+    """The team if volunteer_id is an active member (or leader) of it, else None (callers answer 404)."""
+    return session.exec(
+        select(Team).join(Membership, Membership.team_id == Team.id)
+        .where(Team.id == team_id, *active_member(volunteer=volunteer_id))
+    ).first()
+
+
+def team_leader_names(*, session: Session, team_id: int) -> list[str]:
+    """The names of a team's active leaders (nothing else about them: members see names, never phones)."""
+    return list(session.exec(
+        select(Volunteer.name).join(Membership, Membership.volunteer_id == Volunteer.id)
+        .where(Membership.team_id == team_id, *active_leader(), Volunteer.deleted_at.is_(None))
+        .order_by(Volunteer.name)).all())
 
 
 def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Membership | None:

@@ -15,6 +15,7 @@ from flask_login import current_user, login_required
 from sqlmodel import select
 
 from ..accounts.views import render_reset_link
+from ..activities.finding import team_upcoming
 from ..db import get_session
 from ..extensions import limiter
 from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
@@ -25,12 +26,15 @@ from ..web import (loads, office_or_404, office_required, page_arg, paginate, pa
 from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
 from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
-                         own_membership, remove_member, resettable_by_leader, roster, set_leader)
+                         own_membership, remove_member, resettable_by_leader, roster, set_leader, team_for_member,
+                         team_leader_names)
+from .rules import is_active_leader
 from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
                       invite_token, office_teams, pending_team_count, renew_invite, set_team_suspended,
                       team_for_invite, team_for_leader, team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
+MEMBER_PAGE_UPCOMING = 10  # the member's team page shows the next few; the team's activity list has them all
 
 
 def _team_for_office(*, session, volunteer_id: int, team_id: int) -> Team | None:
@@ -42,6 +46,7 @@ def _team_for_office(*, session, volunteer_id: int, team_id: int) -> Team | None
 
 
 register_lookup("led_team", "team_id", team_for_leader)  # a team the user leads (any status)
+register_lookup("member_team", "team_id", team_for_member)  # a team the user is an active member of (or leads)
 register_lookup("office_team", "team_id", _team_for_office)  # a team in the office account's area
 
 
@@ -145,10 +150,16 @@ def join(token: str):
 
 @bp.get("/teams/<int:team_id>")
 @login_required
-@loads("led_team")
+@loads("member_team")
 def team_home(team: Team):
-    """A team's page for its leaders: requests waiting, members, invite, details. Leaders of that team."""
+    """A team's page. Leaders: requests waiting, members, invite, details. Members: the team's public details,
+    its leaders' names and upcoming activities (never other members' phones). Others: 404."""
     session = get_session()
+    if not is_active_leader(session, team.id, current_user.id):
+        return render_template("teams/team_member.html", team=team,
+                               unit=unit_label(session=session, unit_id=team.unit_id),
+                               leaders=team_leader_names(session=session, team_id=team.id),
+                               upcoming=team_upcoming(session=session, team_id=team.id, limit=MEMBER_PAGE_UPCOMING))
     pending = session.exec(roster(team_id=team.id, status="pending")).all()
     counts = active_member_counts(session=session, team_ids=[team.id])
     return render_template("teams/team.html", team=team, pending=pending, member_count=counts.get(team.id, 0),
