@@ -7,7 +7,8 @@ only to fill in the second page.
 """
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session as http_session, url_for
+from flask import (Blueprint, abort, current_app, flash, redirect, render_template, request,
+                   session as http_session, url_for)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
@@ -37,7 +38,8 @@ SEND_PER_ADDRESS = "30 per minute; 300 per hour; 2000 per day"
 
 
 def _phone_key(action: str):
-    """Rate-limit key: the number alone, whatever the address (codes to one phone cost it a text each)."""
+    """Rate-limit key: the number alone, whatever the address (codes to one phone cost it a text each; guesses
+    at one number's code count together). A form without a number is counted per address."""
 
     def key() -> str:
         try:

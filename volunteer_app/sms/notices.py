@@ -50,7 +50,8 @@ class SmsNoticeChannel:
 
 
 def message_for(*, session: Session, notice: Notice) -> tuple[str, list[str]] | None:
-    """(phone, template parameters) of a notice (the start in the display time zone, as the text reads it), or None when there is nobody to text (no phone, no activity)."""
+    """(phone, template parameters) of a notice, the start in the display time zone; None when there is nobody
+    to text (no phone, no activity)."""
     person = session.get(Volunteer, notice.volunteer_id)
     activity = session.get(Activity, notice.activity_id) if notice.activity_id else None
     if person is None or not person.phone or person.deleted_at is not None or activity is None:
