@@ -6,8 +6,8 @@ The in-app notice centre is the Notice table itself: `send` always writes a row 
 to the other channels (`NOTICE_CHANNELS` in the app config: callables taking the Notice). A channel marked
 `after_commit = True` (the SMS channel, sms/notices.py) is held until the caller's transaction commits and
 dropped if it rolls back; the others run at once, inside the transaction. A notice with a `dedupe_key` goes
-out at most once, even when two senders race (the unique key decides; the loser writes nothing and returns False). Like the services, `send`
-only flushes; the caller's transaction commits it.
+out at most once, even when two senders race (the unique key decides; the loser writes nothing and returns
+False). Like the services, `send` only flushes; the caller's transaction commits it.
 
 What a notice is about comes from its row: `activity_id` for every kind but join_approved (`team_id`). The text
 is rendered when read (volunteer_app/notices/render.py), in the reader's language, from the activity or team
