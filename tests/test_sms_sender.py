@@ -196,3 +196,15 @@ def test_a_failing_sender_does_not_fail_the_committed_work(texting_app, world, s
         notify.send(session=scope, volunteer_id=world.member_a.id, kind="signup_admitted", activity_id=activity.id)
     session.rollback()
     assert session.exec(select(Notice).where(Notice.volunteer_id == world.member_a.id)).first() is not None
+
+
+def test_a_refused_code_is_a_clear_message_and_still_counts(make_app, transport, world, session):
+    from volunteer_app.models import SmsCode
+
+    transport.answer = {"Response": {"Error": {"Code": "FailedOperation.InsufficientBalanceInSmsPackage",
+                                               "Message": "no balance"}, "RequestId": "r3"}}
+    client = make_app(**SETTINGS).test_client()
+    response = client.post("/forgot", data={"phone": world.member_a.phone})
+    assert response.status_code == 400 and "短信发送失败，请稍后再试" in response.get_data(as_text=True)
+    session.rollback()
+    assert len(session.exec(select(SmsCode)).all()) == 1  # stored before the provider was asked

@@ -16,12 +16,12 @@ from werkzeug.exceptions import HTTPException
 
 from ..db import commit, get_session
 from ..extensions import limiter
-from ..sms import outbox, sender_for
+from ..sms import HeldMessages, SmsSendError, outbox, sender_for
 from ..web import office_or_404
 from .codes import COUNTED, CodeError, request_code
 from .forms import CodePasswordForm, CodeRequestForm
 from .pending import PENDING, forget_pending, pending_phone, render_step_one, wait_seconds
-from .phone import normalise_phone
+from .phone import mask_phone, normalise_phone
 from .recovery import set_password_with_code
 from .service import AccountError
 from .views import after_login_target, start_session
@@ -68,10 +68,16 @@ def send_code(purpose: str):
     form = CodeRequestForm()
     if not form.validate_on_submit():
         return render_step_one(purpose, form, 400)
-    session = get_session()
+    session, held = get_session(), HeldMessages()
     try:
         row = request_code(session=session, purpose=purpose, phone=form.phone.data,
-                           secret_key=current_app.config["SECRET_KEY"], sender=sender_for(current_app.config))
+                           secret_key=current_app.config["SECRET_KEY"], sender=held)
+        commit()  # the code is stored (and counted) before the provider is asked: no transaction waits on it
+        try:
+            held.deliver(sender_for(current_app.config), session=session)
+        except SmsSendError:
+            current_app.logger.exception("SMS code to %s not sent", mask_phone(row.phone))
+            raise CodeError("send_failed") from None
     except CodeError as exc:
         form.phone.errors = list(form.phone.errors) + [exc.message]
         return render_step_one(purpose, form, 400 if exc.code != "too_soon" else 429)

@@ -11,6 +11,9 @@ registration, the owner of a number that is already registered gets the code in 
 tried to register it; for a reset or a claim, a number without an account gets nothing. Either way the row is
 written, so the limits count the same.
 
+The pages pass an sms.HeldMessages as the sender, commit, then deliver: the provider's answer is awaited
+outside any transaction, and a code whose text could not be sent still counts against the limits.
+
 A wrong guess must count even though the request answers 400 (which rolls back): the views commit after a
 CodeError whose code is in COUNTED.
 """

@@ -51,6 +51,23 @@ def sender_for(config) -> Sender:
     return OutboxSender()
 
 
+class HeldMessages:
+    """A sender that keeps messages until `deliver`: a view stores the code, commits, and only then waits for
+    the provider, so no transaction (on SQLite: the writer's turn) stays open across an HTTP call."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, str, list[str]]] = []
+
+    def send(self, *, session: Session | None, phone: str, template: str, params: list[str]) -> None:
+        self.messages.append((phone, template, check_params(template, params)))
+
+    def deliver(self, sender: Sender, *, session: Session | None) -> None:
+        """Send what was held through sender (SmsSendError if it fails)."""
+        held, self.messages = self.messages, []
+        for phone, template, params in held:
+            sender.send(session=session, phone=phone, template=template, params=params)
+
+
 def init_app(app) -> None:
     """Check the SMS settings at start (a wrong provider or a missing credential fails now, not at the first
     code) and add the SMS notice channel when SMS_NOTICE_KINDS names kinds."""
