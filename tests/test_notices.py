@@ -368,13 +368,19 @@ def test_deleting_an_account_deletes_notices_and_frees_places(client, auth, sess
     assert (activity.admitted_count, activity.waitlist_count) == (2, 0)
 
 
-def test_deleting_an_admitted_person_frees_the_place(session, world, upcoming, app):
+def test_deleting_an_admitted_person_gives_the_place_to_the_first_in_line(session, world, upcoming, app):
     from volunteer_app.privacy.service import delete_account
 
+    upcoming.capacity = 2  # full: member_a and leader_a admitted, the volunteer first in line
+    session.add(upcoming)
+    session.commit()
     with app.test_request_context("/"):
         delete_account(session=session, volunteer_id=world.member_a.id, password=factories.PASSWORD)
     session.commit()
     session.expire_all()
-    assert session.get(Activity, upcoming.id).admitted_count == 1
+    activity = session.get(Activity, upcoming.id)
+    assert (activity.admitted_count, activity.waitlist_count) == (2, 0)
     assert session.exec(select(Signup.status).where(Signup.volunteer_id == world.member_a.id)).one() == "cancelled"
+    assert session.exec(select(Signup.status).where(Signup.volunteer_id == world.volunteer.id)).one() == "admitted"
+    assert [n.kind for n in notices_of(session, world.volunteer)] == ["signup_promoted"]
 

@@ -30,11 +30,13 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from volunteer_app.accounts.service import issue_password_reset
+from volunteer_app.certificates.service import issue_certificate
 from volunteer_app import tokens
 from volunteer_app.models import (
     Activity,
     Attendance,
     AuditEvent,
+    Certificate,
     ImportJob,
     Membership,
     Notice,
@@ -132,7 +134,7 @@ MATRIX: dict[tuple[str, str], Try] = {
     # --- teams ---------------------------------------------------------------------------------
     ("teams.my_teams", "GET"): Try(lambda s: "/teams", VOLUNTEERS),
     ("teams.apply", "GET"): Try(lambda s: "/teams/apply", VOLUNTEERS),
-    ("teams.apply", "POST"): Try(lambda s: "/teams/apply", VOLUNTEERS, data=lambda s: {"name": ""}),
+    ("teams.apply", "POST"): Try(lambda s: "/teams/apply", VOLUNTEERS, data=lambda s: {"name": "", "district": "x"}),
     ("teams.leave", "POST"): Try(lambda s: f"/teams/{s['team_a']}/leave", row(anon=LOGIN, member=OK, leader_a=OK,
                                                                             rest=NF)),
     ("teams.join", "GET"): Try(lambda s: f"/join/{s['invite']}", row(office=NF, office_d2=NF, rest=OK)),
@@ -169,7 +171,9 @@ MATRIX: dict[tuple[str, str], Try] = {
     ("activities.open_", "POST"): Try(lambda s: f"/activities/{s['scheduled']}/open", LEADER_A),
     ("activities.cancel", "POST"): Try(lambda s: f"/activities/{s['scheduled']}/cancel", LEADER_A,
                                        data=lambda s: {"reason": "下雨"}),
+    ("activities.close", "GET"): Try(lambda s: f"/activities/{s['open']}/close", LEADER_A),  # the closing dialog
     ("activities.close", "POST"): Try(lambda s: f"/activities/{s['open']}/close", LEADER_A),
+    ("activities.screen", "GET"): Try(lambda s: f"/activities/{s['open']}/screen", LEADER_A),  # full-screen code
     ("activities.regenerate", "POST"): Try(lambda s: f"/activities/{s['open']}/regenerate", LEADER_A),
     ("activities.detail", "GET"): Try(lambda s: f"/activities/{s['closed']}", VIEWER_A),
     ("activities.qr_fragment", "GET"): Try(lambda s: f"/activities/{s['open']}/qr", LEADER_A),
@@ -218,6 +222,17 @@ MATRIX: dict[tuple[str, str], Try] = {
     # an admitted volunteer (member_a) and the team's leaders
     ("notices.calendar", "GET"): Try(lambda s: f"/activities/{s['scheduled']}/calendar.ics",
                                      row(anon=LOGIN, member=OK, leader_a=OK, rest=NF)),
+    # --- certificates (志愿服务记录证明) ---------------------------------------------------------
+    ("certificates.mine", "GET"): Try(lambda s: "/me/certificates", VOLUNTEERS),
+    ("certificates.mine", "POST"): Try(lambda s: "/me/certificates", VOLUNTEERS, data=lambda s: {"preset": "custom"}),
+    ("certificates.download", "GET"): Try(lambda s: f"/me/certificates/{s['certificate']}.pdf",
+                                          row(anon=LOGIN, member=OK, rest=NF)),  # the holder only
+    ("certificates.verify_form", "GET"): Try(lambda s: "/verify", PUBLIC),
+    ("certificates.verify", "GET"): Try(lambda s: f"/verify/{s['certificate_code']}", PUBLIC),
+    ("certificates.office_find", "GET"): Try(lambda s: f"/office/certificates?number={s['certificate_number']}",
+                                             OFFICE_ANY),
+    ("certificates.office_revoke", "POST"): Try(lambda s: f"/office/certificates/{s['certificate']}/revoke",
+                                                OFFICE_A, data=lambda s: {"reason": "核查不实"}),
     # --- the office's reports ------------------------------------------------------------------
     ("reports.dashboard", "GET"): Try(lambda s: "/office", OFFICE_ANY),
     ("reports.activities", "GET"): Try(lambda s: "/office/activities", OFFICE_ANY),
@@ -275,6 +290,8 @@ def scene(session, world) -> dict:
     session.add(job)
     session.flush()
     reset_token = issue_password_reset(session=session, volunteer=world.member_a, issued_by_id=world.leader_a.id)
+    certificate = issue_certificate(session=session, volunteer=world.member_a, start=now.date() - timedelta(days=3),
+                                    end=now.date(), team_id=world.team_a.id, city_code="330100")
     session.add(Signup(activity_id=scheduled.id, volunteer_id=world.member_a.id, status="admitted"))
     notice = Notice(volunteer_id=world.member_a.id, kind="signup_admitted", activity_id=scheduled.id)
     session.add(notice)
@@ -285,7 +302,8 @@ def scene(session, world) -> dict:
         "leader_a": world.leader_a.id, "open": open_.id, "poster": poster.id, "scheduled": scheduled.id,
         "closed": closed.id, "attendance": attendance.id, "photo": photo.id, "membership_b_in_a": waiting.id,
         "job": job.id, "reset_token": reset_token, "recruiting": recruiting.id, "signup": signup.id,
-        "notice": notice.id,
+        "notice": notice.id, "certificate": certificate.id, "certificate_code": certificate.code,
+        "certificate_number": certificate.number,
         "invite": invite_token(world.team_a, secret_key=SECRET),
         "token": tokens.rotating_token(secret_key=SECRET, activity_id=open_.id, activity_secret=open_.secret),
         "personal": tokens.personal_token(secret_key=SECRET, volunteer_id=world.member_a.id, session_version=1),
@@ -313,6 +331,7 @@ def fingerprint(session) -> tuple:
                            .order_by(Volunteer.id)).all()),
         tuple(session.exec(select(Notice.id, Notice.volunteer_id, Notice.read_at).order_by(Notice.id)).all()),
         tuple(session.exec(select(Signup.id, Signup.status).order_by(Signup.id)).all()),
+        tuple(session.exec(select(Certificate.id, Certificate.status).order_by(Certificate.id)).all()),
     )
 
 

@@ -265,7 +265,7 @@ def test_info_page_shows_the_way_there_and_the_sign_up_state(client, auth, sessi
     response = client.get(f"/activities/{activity.id}/info")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    for text in ("河边捡垃圾", "环境卫生", "清和社区志愿服务队", "东门岗亭", "带手套", "剩余 15/20 个名额", "候补中",
+    for text in ("河边捡垃圾", "环境卫生", "清和社区志愿服务队", "东门岗亭", "带手套", "剩余 15/20 个名额", "候补",
                  "报名截止"):
         assert text in html, text
     assert 'href="https://uri.amap.com/marker?position=117.200000%2C39.100000' in html

@@ -17,7 +17,7 @@ def fresh(session):
 
 
 def apply(client, world, **overrides):
-    data = {"name": "清和社区敬老队", "unit": str(world.community.id), "description": "陪伴独居老人",
+    data = {"name": "清和社区敬老队", "community": str(world.community.id), "description": "陪伴独居老人",
             "contact_name": "孙志愿", "contact_phone": "139 1111 2222"}
     data.update(overrides)
     return client.post("/teams/apply", data=data)
@@ -113,7 +113,7 @@ def test_application_form_errors_are_shown(client, auth, world):
     response = apply(client, world, contact_phone="12345")
     assert response.status_code == 400 and "请输入11位中国大陆手机号" in response.get_data(as_text=True)
     for unit in ("999999", "abc", "", "１"):
-        response = apply(client, world, unit=unit)
+        response = apply(client, world, community=unit)
         assert response.status_code == 400 and "请选择队伍所属单位" in response.get_data(as_text=True)
     response = apply(client, world, name="清和社区志愿服务队")
     assert response.status_code == 400 and "该单位已有同名队伍" in response.get_data(as_text=True)

@@ -55,6 +55,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .activities import bp as activities_bp
     from .activities import (correction_views, find_views, lifecycle_views, live_views,  # noqa: F401  (routes)
                              retro_views, signup_views)
+    from .certificates import bp as certificates_bp
+    from .certificates import views as certificates_views  # noqa: F401  (routes on certificates_bp)
     from .checkin.views import bp as checkin_bp
     from .home import bp as home_bp
     from .notices import bp as notices_bp
@@ -66,7 +68,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
-                      notices_bp, codes_bp):
+                      notices_bp, certificates_bp, codes_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass

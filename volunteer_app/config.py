@@ -33,6 +33,7 @@ ENV_SETTINGS = {
     "TENCENT_SMS_REGION": ("TENCENT_SMS_REGION", str),
     "TENCENT_SMS_TEMPLATES": ("TENCENT_SMS_TEMPLATES", str),  # "code=1001,register_taken=1002,..."
     "SMS_NOTICE_KINDS": ("SMS_NOTICE_KINDS", str),  # "signup_admitted,activity_cancelled": also sent by SMS
+    "CITY_OFFICE_NAME": ("CITY_OFFICE_NAME", str),
 }
 
 
@@ -65,6 +66,8 @@ class Defaults:
     CITY_CODE = "330100"  # the city's administrative division code, the prefix of every volunteer number
     SMS_PROVIDER = "outbox"  # development and the demo: messages kept for the office's outbox page
     SMS_NOTICE_KINDS: tuple[str, ...] | str = ()  # no notice goes out by SMS unless named
+    # The body that issues certificates of service (志愿服务记录证明), printed on each one and on /verify.
+    CITY_OFFICE_NAME = "市文明办"
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)
     PAGE_SIZE = 20
 

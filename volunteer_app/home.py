@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func
 from sqlmodel import select
 
+from .activities.agenda import leader_agenda
 from .activities.finding import my_upcoming
 from .db import get_session
 from .models import Activity, Attendance, Team, Theme, Unit, utcnow
@@ -41,6 +42,9 @@ def index():
         if teams:
             context["led_teams"] = teams
             context["member_counts"] = active_member_counts(session=session, team_ids=[t.id for t in teams])
+            day_start, day_end = local_day()
+            context["agenda"] = leader_agenda(session=session, team_ids=[t.id for t in teams], day_start=day_start,
+                                              day_end=day_end, at=utcnow())
             context["team_activities"] = session.exec(
                 select(Activity, Team, Theme)
                 .join(Team, Team.id == Activity.team_id)
@@ -49,15 +53,6 @@ def index():
                 .order_by(Activity.starts_at.desc())
                 .limit(RECENT)
             ).all()
-            context["open_activities"] = [row for row in context["team_activities"] if row[0].status == "open"] \
-                or session.exec(
-                    select(Activity, Team, Theme)
-                    .join(Team, Team.id == Activity.team_id)
-                    .join(Theme, Theme.id == Activity.theme_id)
-                    .where(Activity.team_id.in_([t.id for t in teams]), Activity.status == "open")
-                    .order_by(Activity.starts_at)
-                    .limit(RECENT)
-                ).all()
     return render_template("home/index.html", **context)
 
 
@@ -78,6 +73,13 @@ def volunteer_summary(volunteer_id: int) -> dict:
         .limit(RECENT)
     ).all()
     return {"my_minutes": int(minutes), "my_sessions": sessions, "recent": recent}
+
+
+def local_day() -> tuple[datetime, datetime]:
+    """Today in the display time zone: its first moment and the first moment of tomorrow."""
+    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    start = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=1)
 
 
 def local_year_start() -> tuple[int, datetime]:

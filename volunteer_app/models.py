@@ -9,7 +9,7 @@ Conventions:
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     BigInteger,
@@ -51,6 +51,7 @@ GEO_STATUSES = ("inside", "outside", "unknown")
 IMPORT_KINDS = ("teams", "volunteers")
 IMPORT_STATUSES = ("queued", "validating", "writing", "done", "failed")
 SMS_CODE_PURPOSES = ("register", "reset", "claim")
+CERTIFICATE_STATUSES = ("valid", "revoked", "superseded")
 
 
 class Unit(SQLModel, table=True):
@@ -478,6 +479,40 @@ class ImportJob(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
     created_at: datetime = Field(default_factory=utcnow)
     finished_at: datetime | None = None
+
+
+class Certificate(SQLModel, table=True):
+    """A certificate of service (志愿服务记录证明): numbered, kept, verifiable by anyone at /verify/<code>.
+
+    The verification code is random and stored as it is (a unique look-up key), so the holder can download the
+    same PDF, with the same QR code, again; it opens only what the holder chose to show (certificates/service.py).
+    The holder's name is not copied here: an account deleted later shows as deleted.
+    """
+
+    __table_args__ = (
+        CheckConstraint("status IN ('valid','revoked','superseded')", name="ck_certificate_status"),
+        CheckConstraint("period_end >= period_start", name="ck_certificate_period"),
+        Index("ix_certificate_volunteer_created", "volunteer_id", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str | None = Field(default=None, max_length=24, unique=True)  # set once the id is known
+    code: str = Field(max_length=16, unique=True)
+    volunteer_id: int = Field(foreign_key="volunteer.id")
+    team_id: int | None = Field(default=None, foreign_key="team.id")  # None: every team
+    period_start: date
+    period_end: date
+    total_minutes: int
+    live_minutes: int  # of those, recorded live on site (self scan, leader scan)
+    row_count: int
+    content_hash: str = Field(max_length=64)  # SHA-256 of the rows it lists (attendance, minutes, method)
+    requested_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    created_at: datetime = Field(default_factory=utcnow)
+    status: str = Field(default="valid", max_length=16)
+    superseded_by_id: int | None = Field(default=None, foreign_key="certificate.id")
+    revoked_at: datetime | None = None
+    revoked_by_id: int | None = Field(default=None, foreign_key="volunteer.id")
+    revoke_reason: str | None = Field(default=None, max_length=500)
 
 
 THEMES = (

@@ -49,6 +49,27 @@ def unit_choices(*, session: Session, district_id: int | None = None, street_id:
     return UnitChoices(districts, streets, communities, district_id, street_id)
 
 
+def deepest_choice(*, session: Session, district_id: int | None, street_id: int | None,
+                   community_id: int | None) -> int | None:
+    """The unit a picker's choices name: the community if one is chosen, else the street, else the district.
+
+    Each must exist at its level and lie under the one chosen above it (a community of another street named
+    alongside a street counts as no choice of community).
+    """
+    district = session.get(Unit, district_id) if district_id else None
+    district = district if district is not None and district.level == "district" else None
+    street = session.get(Unit, street_id) if street_id else None
+    if street is None or street.level != "street" or (district is not None and street.parent_id != district.id):
+        street = None
+    chosen = community(session=session, unit_id=community_id)
+    if chosen is not None and street is not None and chosen.parent_id != street.id:
+        chosen = None
+    if chosen is not None and district is not None and not chosen.path.startswith(district.path):
+        chosen = None
+    unit = chosen or street or district
+    return unit.id if unit is not None else None
+
+
 def community(*, session: Session, unit_id: int | None) -> Unit | None:
     """The community with this id, or None (a street or district is not a home unit)."""
     if unit_id is None:

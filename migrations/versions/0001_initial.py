@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 18:12:55.294597
+Create Date: 2026-12-03 18:33:26.433812
 """
 from typing import Sequence, Union
 
@@ -277,6 +277,39 @@ def upgrade() -> None:
         batch_op.create_index('ix_activity_theme_starts', ['theme_id', 'starts_at'], unique=False)
         batch_op.create_index('ix_activity_unit_starts', ['unit_id', 'starts_at'], unique=False)
 
+    op.create_table('certificate',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('number', sqlmodel.sql.sqltypes.AutoString(length=24), nullable=True),
+    sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('volunteer_id', sa.Integer(), nullable=False),
+    sa.Column('team_id', sa.Integer(), nullable=True),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('total_minutes', sa.Integer(), nullable=False),
+    sa.Column('live_minutes', sa.Integer(), nullable=False),
+    sa.Column('row_count', sa.Integer(), nullable=False),
+    sa.Column('content_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('requested_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('superseded_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.Column('revoked_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoke_reason', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.CheckConstraint("status IN ('valid','revoked','superseded')", name='ck_certificate_status'),
+    sa.CheckConstraint('period_end >= period_start', name='ck_certificate_period'),
+    sa.ForeignKeyConstraint(['requested_by_id'], ['volunteer.id'], ),
+    sa.ForeignKeyConstraint(['revoked_by_id'], ['volunteer.id'], ),
+    sa.ForeignKeyConstraint(['superseded_by_id'], ['certificate.id'], ),
+    sa.ForeignKeyConstraint(['team_id'], ['team.id'], ),
+    sa.ForeignKeyConstraint(['volunteer_id'], ['volunteer.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('code'),
+    sa.UniqueConstraint('number')
+    )
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.create_index('ix_certificate_volunteer_created', ['volunteer_id', 'created_at'], unique=False)
+
     op.create_table('membership',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
@@ -431,6 +464,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_membership_team_status')
 
     op.drop_table('membership')
+    with op.batch_alter_table('certificate', schema=None) as batch_op:
+        batch_op.drop_index('ix_certificate_volunteer_created')
+
+    op.drop_table('certificate')
     with op.batch_alter_table('activity', schema=None) as batch_op:
         batch_op.drop_index('ix_activity_unit_starts')
         batch_op.drop_index('ix_activity_theme_starts')

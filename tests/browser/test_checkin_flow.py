@@ -54,7 +54,7 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     leader.fill("#ends_at", (start + timedelta(hours=3)).strftime("%Y-%m-%dT%H:%M"))
     leader.fill("#capacity", "12")
     shot(leader, "create")
-    leader.click("#activity-form button[type=submit]")
+    leader.click("#save-activity")
     leader.click("#open-activity")
     leader.locator("#qr").wait_for()
     shot(leader, "live")
@@ -91,7 +91,8 @@ def test_leader_runs_an_activity_and_a_volunteer_checks_in_and_out(new_phone, li
     volunteer.locator("#scan-result").wait_for()
     shot(volunteer, "checked-out")
 
-    leader.click("#close-activity")
+    leader.click("#close-activity")  # the closing dialog: nobody is still in, so there is nothing to choose
+    leader.click("#confirm-close")
     leader.locator("#summary").wait_for()
     shot(leader, "closed")
     assert "1.5" in leader.locator("#summary").inner_text()

@@ -137,3 +137,30 @@ def test_dashboard_works_without_javascript(browser, live_server, session, world
         assert width <= SIZES["phone"]["width"], "the dashboard scrolls sideways on a phone"
     finally:
         context.close()
+
+
+def test_a_tap_on_a_recruitment_figure_shows_its_definition(browser, live_server, session, world):
+    from tests.test_reports_recruitment import add_signups
+
+    add_signups(session, world, reports_data.build(session, world))
+    context = browser.new_context(viewport=SIZES["phone"], base_url=live_server, locale="zh-CN",
+                                  timezone_id="Asia/Shanghai", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        browser_login(page, world.office.phone, PASSWORD)
+        page.goto("/office?from=2026-03-01&to=2026-04-30")
+        tip = page.locator("#fig-no-show-rate-def")
+        assert not tip.is_visible()
+        figure_box = page.locator("#fig-no-show-rate")
+        figure_box.scroll_into_view_if_needed()
+        box = figure_box.bounding_box()
+        assert box["width"] >= 44 and box["height"] >= 44
+        figure_box.tap()
+        assert tip.is_visible() and "录用" in tip.inner_text()
+        tip_box = tip.bounding_box()
+        assert tip_box["x"] >= 0 and tip_box["x"] + tip_box["width"] <= 360  # on the screen
+        assert figure_box.locator("strong").inner_text() == "25%"
+        page.screenshot(path=str(SHOTS / "office-recruitment-tip-phone.png"))
+    finally:
+        context.close()

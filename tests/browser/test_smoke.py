@@ -110,7 +110,7 @@ def test_leader_sees_their_teams_with_real_member_counts(phone_page, demo_city):
         assert card.locator("strong").inner_text().strip() == name
         assert re.match(rf"{members[team_id]}\D", card.locator("small").inner_text().strip())
     assert figures(phone_page, "#my-totals") == list(own_totals(session, LEADER_PHONE))
-    assert phone_page.locator("#open-now a").count() == 1  # the demo activity open right now
+    assert phone_page.locator("#open-now a.show-qr").count() == 1  # the demo activity open right now
     check_fits_and_shoot(phone_page, "leader")
 
 

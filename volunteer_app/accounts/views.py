@@ -201,7 +201,8 @@ def unit_picker():
                            street_id=parse_id(request.args.get("street")))
     if not wants_fragment():
         return redirect(url_for("accounts.register"))
-    return render_template("accounts/_unit_picker.html", choices=choices, selected=parse_id(request.args.get("community")))
+    return render_template("accounts/_unit_picker.html", choices=choices, selected=parse_id(request.args.get("community")),
+                           purpose="team" if request.args.get("purpose") == "team" else None)
 
 
 @bp.route("/reset/<token>", methods=["GET", "POST"])

@@ -13,6 +13,7 @@ from ..models import Activity, Team, utcnow
 from ..teams.rules import is_active_leader
 from ..web import loads
 from . import bp, finding, service
+from .closing import close_preview
 from .forms import ActivityForm, ReasonForm, to_local_naive, to_utc
 from .view_helpers import audience_choices, audience_fields, run_action, theme_choices
 
@@ -46,13 +47,15 @@ def create(team: Team):
         start = to_local_naive(utcnow()).replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
         form.starts_at.data, form.ends_at.data = start, start + timedelta(hours=2)
     if form.validate_on_submit():
+        open_now = bool(request.form.get("open_now"))
         try:
             activity = service.create_activity(session=session, team_id=team.id, actor_id=current_user.id,
-                                               **_activity_fields(form))
+                                               open_now=open_now, **_activity_fields(form))
         except DomainError as exc:  # ActivityError, or publishing.PublishError for the recruitment settings
             _form_error(form, exc)
         else:
-            flash(_("Activity created. Open it when it starts."), "success")
+            flash(_("The activity is open. Show the code to the volunteers.") if open_now
+                  else _("Activity created. Open it when it starts."), "success")
             return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
     status = 400 if request.method == "POST" else 200
     return render_template("activities/edit.html", form=form, team=team, activity=None), status
@@ -88,9 +91,12 @@ def edit(activity: Activity):
 @login_required
 @loads("led_activity")
 def open_(activity: Activity):
-    run_action(lambda: service.open_activity(session=get_session(), activity_id=activity.id,
-                                             actor_id=current_user.id),
-               _("The activity is open. Show the code to the volunteers."))
+    """Open for check-in; from the home page (then=screen) straight on to the full-screen code."""
+    opened = run_action(lambda: service.open_activity(session=get_session(), activity_id=activity.id,
+                                                      actor_id=current_user.id),
+                        _("The activity is open. Show the code to the volunteers."))
+    if opened and request.form.get("then") == "screen":
+        return redirect(url_for("activities.screen", activity_id=activity.id), code=303)
     return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
 
 
@@ -108,12 +114,21 @@ def cancel(activity: Activity):
     return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
 
 
-@bp.post("/activities/<int:activity_id>/close")
+@bp.route("/activities/<int:activity_id>/close", methods=["GET", "POST"])
 @login_required
 @loads("led_activity")
 def close(activity: Activity):
+    """The closing dialog (how many are still in, credit until now or until the planned end), and closing."""
+    session = get_session()
+    if request.method == "GET":
+        if activity.status != "open":
+            return redirect(url_for("activities.detail", activity_id=activity.id))
+        now = utcnow()
+        return render_template("activities/close.html", activity=activity, now=now,
+                               preview=close_preview(session=session, activity=activity, at=now))
     try:
-        summary = service.close_activity(session=get_session(), activity_id=activity.id, actor_id=current_user.id)
+        summary = service.close_activity(session=session, activity_id=activity.id, actor_id=current_user.id,
+                                         credit_until=request.form.get("credit_until") or "now")
     except DomainError as exc:
         flash(exc.message, "error")
     else:
@@ -137,7 +152,7 @@ def regenerate(activity: Activity):
 
 
 def _form_error(form, exc: DomainError) -> None:
-    target = {"bad_window": form.ends_at, "too_long": form.ends_at, "too_far_ahead": form.starts_at,
+    target = {"not_starting_now": form.starts_at, "bad_window": form.ends_at, "too_long": form.ends_at, "too_far_ahead": form.starts_at,
               "bad_theme": form.theme, "bad_fence": form.radius_m, "bad_headcount": form.capacity,
               "capacity_below_admitted": form.capacity, "bad_audience": form.audience,
               "bad_deadline": form.signup_deadline, "bad_meeting_point": form.meeting_lng,

@@ -46,6 +46,19 @@ def detail(activity: Activity):
     )
 
 
+@bp.get("/activities/<int:activity_id>/screen")
+@login_required
+@loads("led_activity")
+def screen(activity: Activity):
+    """The live code full screen, large and high-contrast, for a crowd to scan (leaders; open activities)."""
+    team = get_session().get(Team, activity.team_id)
+    if activity.status != "open" or team.status != "active":
+        flash(_("The code is shown while the activity is open."), "info")
+        return redirect(url_for("activities.detail", activity_id=activity.id))
+    return render_template("activities/screen.html", activity=activity, team=team, qr=_qr_context(activity),
+                           live=_live_context(activity))
+
+
 @bp.get("/activities/<int:activity_id>/qr")
 @login_required
 @loads("led_activity")

@@ -4,7 +4,10 @@ An active leader of a running team logs it until the 10-working-day recording de
 each attendance is method "retro_log" and follows who may take part (checkin/participation.py).
 
     log_retro(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
-              attendees: list[tuple[volunteer_id, minutes]], at=None) -> Activity
+              attendees: list[tuple[volunteer_id, minutes or None]], same_minutes=None, at=None) -> Activity
+
+An attendee whose own minutes are None is credited same_minutes (the form's "same minutes for all");
+without either, the log is refused (minutes_required).
 """
 from __future__ import annotations
 
@@ -21,8 +24,8 @@ from .service import ActivityError, _recount, _running_team, _validated
 
 
 def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, title: str, place: str,
-              starts_at: datetime, ends_at: datetime, attendees: list[tuple[int, int]],
-              at: datetime | None = None) -> Activity:
+              starts_at: datetime, ends_at: datetime, attendees: list[tuple[int, int | None]],
+              same_minutes: int | None = None, at: datetime | None = None) -> Activity:
     """Record a past activity with its attendees (volunteer id, minutes); each attendance is retro_log."""
     at = at or utcnow()
     team = _running_team(session, team_id, actor_id)
@@ -34,9 +37,11 @@ def log_retro(*, session: Session, team_id: int, actor_id: int, theme_id: int, t
         raise ActivityError("too_late_for_leader")
     unique = {}
     for volunteer_id, minutes in attendees:
-        unique[int(volunteer_id)] = minutes
+        unique[int(volunteer_id)] = minutes if minutes is not None else same_minutes
     if not unique:
         raise ActivityError("no_attendees")
+    if any(minutes is None for minutes in unique.values()):
+        raise ActivityError("minutes_required")
     activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
                         created_by_id=actor_id, status="closed", is_retro=True, opened_at=at, closed_at=at, **fields)
     session.add(activity)

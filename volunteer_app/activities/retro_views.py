@@ -22,19 +22,26 @@ from .view_helpers import team_members, theme_choices
 @login_required
 @loads("active_team")
 def retro(team: Team):
-    """Record a past activity with attendees picked from the roster, minutes each, and optional photos."""
+    """Record a past activity with attendees picked from the roster, minutes each, and optional photos.
+
+    The roster is searched as one types (static/activities_pick.js); without script, the form's search button
+    posts everything typed so far and the page comes back with the matching members (and those picked).
+    """
     session = get_session()
     form = RetroForm()
     form.theme.choices = theme_choices()
     members = team_members(team.id)
-    picked, errors = _picked_attendees(members) if request.method == "POST" else ({}, [])
-    if form.validate_on_submit() and not errors:
+    searching = request.method == "POST" and "search" in request.form
+    query = (request.values.get("q") or "").strip()[:40]
+    picked, same_minutes, errors = _picked_attendees(members, searching)
+    if request.method == "POST" and not searching and form.validate_on_submit() and not errors:
         starts_at = to_utc(datetime.combine(form.day.data, form.start.data))
         ends_at = to_utc(datetime.combine(form.day.data, form.end.data))
         try:
             activity = log_retro(session=session, team_id=team.id, actor_id=current_user.id,
                                  theme_id=form.theme.data, title=form.title.data, place=form.place.data,
-                                 starts_at=starts_at, ends_at=ends_at, attendees=list(picked.items()))
+                                 starts_at=starts_at, ends_at=ends_at, attendees=list(picked.items()),
+                                 same_minutes=same_minutes)
             for upload in request.files.getlist("photos")[:photo_service.MAX_PHOTOS]:
                 if upload and upload.filename:
                     photo_service.add_photo(session=session, activity_id=activity.id, data=upload.read(),
@@ -45,9 +52,13 @@ def retro(team: Team):
         else:
             flash(_("The past activity is recorded."), "success")
             return redirect(url_for("activities.detail", activity_id=activity.id), code=303)
-    status = 400 if request.method == "POST" else 200
-    return render_template("activities/retro.html", form=form, team=team, members=members, picked=picked,
-                           errors=errors), status
+    # The server narrows the rows only for a search (the page's script filters what it was given).
+    narrowed = query and (searching or request.method == "GET")
+    shown = [v for v in members if v.id in picked or _matches(v, query)] if narrowed else members
+    status = 400 if request.method == "POST" and not searching else 200
+    return render_template("activities/retro.html", form=form, team=team, members=shown, total=len(members),
+                           picked=picked, same_minutes=same_minutes, query=query,
+                           errors=[] if searching else errors), status
 
 
 # --- photos -------------------------------------------------------------------------------
@@ -94,24 +105,42 @@ def photo(photo_id: int):
 # --- helpers ------------------------------------------------------------------------------
 
 
-def _picked_attendees(members: list[Volunteer]) -> tuple[dict[int, int], list[str]]:
-    """{volunteer id: minutes} from the roster checkboxes; only members of the team count."""
+def _picked_attendees(members: list[Volunteer], searching: bool) -> tuple[dict[int, int | None], int | None, list[str]]:
+    """({volunteer id: own minutes or None}, the same minutes for all or None, errors) from the roster rows.
+
+    Only members of the team count; which minutes a picked attendee gets is the service's rule (log_retro).
+    """
+    if request.method != "POST":
+        return {}, None, []
     allowed = {v.id for v in members}
-    picked: dict[int, int] = {}
+    picked: dict[int, int | None] = {}
     errors: list[str] = []
+    same_minutes = _whole_minutes(request.form.get("same_minutes"), errors)
     for raw in request.form.getlist("attendee")[:2000]:
         try:
             volunteer_id = int(raw)
         except ValueError:
             continue
-        if volunteer_id not in allowed:
-            continue
-        try:
-            minutes = int(request.form.get(f"minutes_{volunteer_id}", ""))
-        except ValueError:
-            errors.append(_("Enter whole minutes for every picked attendee."))
-            break
-        picked[volunteer_id] = minutes
-    if not picked and not errors:
+        if volunteer_id in allowed:
+            picked[volunteer_id] = _whole_minutes(request.form.get(f"minutes_{volunteer_id}"), errors)
+    if not picked and not searching:
         errors.append(str(service.ActivityError.messages["no_attendees"]))
-    return picked, errors
+    return picked, same_minutes, list(dict.fromkeys(errors))
+
+
+def _whole_minutes(raw: str | None, errors: list[str]) -> int | None:
+    text = (raw or "").strip()
+    if not text:
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        errors.append(_("Enter whole minutes for every picked attendee."))
+        return None
+
+
+def _matches(volunteer: Volunteer, query: str) -> bool:
+    """The roster search of the no-script page: a part of the name, or the last four digits of the phone."""
+    if len(query) == 4 and query.isdigit():
+        return volunteer.phone_tail == query
+    return query.casefold() in volunteer.name.casefold()

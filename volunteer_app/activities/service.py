@@ -4,22 +4,22 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
 
     create_activity(*, session, team_id, actor_id, theme_id, title, place, starts_at, ends_at,
                     capacity=None, members_only=True, qr_mode="rotating",
-                    lat=None, lng=None, radius_m=None, now=None, **recruitment) -> Activity
+                    lat=None, lng=None, radius_m=None, now=None, open_now=False, **recruitment) -> Activity
     update_activity(*, session, activity_id, actor_id, now=None, **same fields as create) -> Activity
     open_activity(*, session, activity_id, actor_id, at=None) -> Activity
     cancel_activity(*, session, activity_id, actor_id, reason, at=None) -> Activity
-    close_activity(*, session, activity_id, actor_id, at=None) -> CloseSummary
+    close_activity(*, session, activity_id, actor_id, at=None, credit_until="now") -> CloseSummary
     close_overdue(*, session, at=None, limit=1000) -> list[CloseSummary]   (open activities past their end + 1 h)
     regenerate_secret(*, session, activity_id, actor_id) -> Activity
 
 Corrections after close (adjust, void, add a missed volunteer) are in corrections.py, the retro log of a
 past activity in retro.py; both build on this module and raise its ActivityError.
 
-Codes: bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable, not_open,
-closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
-already_recorded, already_voided, no_attendance, no_attendees, not_past, those of publishing.PublishError
-(recruitment settings) and of who may take part
-(checkin/participation.py): team_suspended, not_participant, not_member, members_by_name.
+Codes: not_starting_now, bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable,
+not_open, closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
+bad_credit, already_recorded, already_voided, no_attendance, no_attendees, minutes_required, not_past, those of
+publishing.PublishError (recruitment settings) and of who may take part (checkin/participation.py):
+team_suspended, not_participant, not_member, members_by_name.
 
 A suspended team cannot create, open or log activities, nor add a missed volunteer (nothing new is counted
 for it); what it already counted stays, and cancelling, closing and the corrections still work.
@@ -38,7 +38,7 @@ from sqlmodel import Session, select
 
 from .. import audit
 from ..checkin import participation
-from ..checkin.service import LATE_MARGIN_SECONDS, credited_minutes
+from ..checkin.service import EARLY_MARGIN_SECONDS, LATE_MARGIN_SECONDS, credited_minutes
 from ..errors import DomainError
 from ..models import QR_MODES, Activity, Attendance, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import is_active_leader
@@ -52,6 +52,8 @@ REASON_MAX = 500
 RECRUITMENT_KEYS = ("audience", "audience_unit_id", "signup_deadline", "admission", "admitted_only", "meeting_point",
                     "meeting_lat", "meeting_lng", "requirements")
 OVERDUE_AFTER = timedelta(seconds=LATE_MARGIN_SECONDS)  # check-ins stop then: nothing can change any more
+OPENS_BEFORE = timedelta(seconds=EARLY_MARGIN_SECONDS)  # check-ins are taken from this long before the start
+CREDIT_UNTIL = ("now", "end")  # closing credits those still in until the moment of closing, or the planned end
 
 
 class ActivityError(DomainError):
@@ -59,6 +61,8 @@ class ActivityError(DomainError):
 
     status = 409
     messages = {
+        "not_starting_now": _l("Only an activity that starts within the hour can be opened at once. "
+                               "Open it from its page when it starts."),
         "bad_window": _l("The end must be after the start."),
         "too_long": _l("An activity can last at most 24 hours. Create one activity per day."),
         "too_far_ahead": _l("An activity can be planned at most a year ahead."),
@@ -82,7 +86,9 @@ class ActivityError(DomainError):
         "already_voided": _l("This attendance is already voided."),
         "no_attendance": _l("This attendance does not exist."),
         "no_attendees": _l("Pick at least one attendee."),
+        "minutes_required": _l("Give the minutes of every picked attendee, or the same minutes for all."),
         "not_past": _l("A past activity must have ended already."),
+        "bad_credit": _l("Choose until when those still checked in are credited."),
         **participation.MESSAGES,
     }
 
@@ -114,20 +120,35 @@ def create_activity(
     lng: float | None = None,
     radius_m: int | None = None,
     now: datetime | None = None,
+    open_now: bool = False,
     **recruitment,
 ) -> Activity:
     """A scheduled activity of the team; the caller checked that actor_id leads it. `recruitment`: the
-    keyword arguments of publishing.recruitment_fields (audience, signup_deadline, admission...)."""
+    keyword arguments of publishing.recruitment_fields (audience, signup_deadline, admission...).
+
+    open_now opens it for check-in at once (open_activity, same rules), if it starts now: its start lies
+    within the hour in which check-ins are taken before it (else not_starting_now, and nothing is created).
+    """
+    now = now or utcnow()
     team = _running_team(session, team_id, actor_id)
     fields = _validated(session, theme_id, title, place, starts_at, ends_at, capacity, members_only,
-                        qr_mode, lat, lng, radius_m, now or utcnow())
+                        qr_mode, lat, lng, radius_m, now)
     fields.update(publishing.recruitment_fields(session=session, team=team, starts_at=starts_at,
                                                 members_only=members_only, **recruitment))
+    if open_now and not starts_now(starts_at=starts_at, ends_at=ends_at, at=now):
+        raise ActivityError("not_starting_now")
     activity = Activity(team_id=team_id, unit_id=team.unit_id, secret=pysecrets.token_hex(16),
                         created_by_id=actor_id, status="scheduled", **fields)
     session.add(activity)
     session.flush()
+    if open_now:
+        open_activity(session=session, activity_id=activity.id, actor_id=actor_id, at=now)
     return activity
+
+
+def starts_now(*, starts_at: datetime, ends_at: datetime, at: datetime) -> bool:
+    """Whether an activity with this window may be opened at once: check-ins are taken from now on."""
+    return starts_at - OPENS_BEFORE <= at <= ends_at
 
 
 def update_activity(*, session: Session, activity_id: int, actor_id: int, now: datetime | None = None,
@@ -213,18 +234,23 @@ def cancel_activity(*, session: Session, activity_id: int, actor_id: int, reason
     return activity
 
 
-def close_activity(*, session: Session, activity_id: int, actor_id: int, at: datetime | None = None) -> CloseSummary:
+def close_activity(*, session: Session, activity_id: int, actor_id: int, at: datetime | None = None,
+                   credit_until: str = "now") -> CloseSummary:
     """Close an open activity: check out everyone still in, credit minutes, fix the activity's totals.
 
-    Those still in are checked out at the end time (or at the moment of closing, if the leader closes
-    before the planned end), marked automatic.
+    Those still in are checked out, marked automatic, at the moment of closing (credit_until="now"; never
+    later than the planned end) or at the planned end (credit_until="end": the leader leaves first and the
+    volunteers stay to the end).
     """
+    if credit_until not in CREDIT_UNTIL:
+        raise ActivityError("bad_credit")
     activity = session.get(Activity, activity_id)
     if activity is None:
         raise ActivityError("not_allowed")
     if not (is_active_leader(session, activity.team_id, actor_id) or _office_may(session, activity, actor_id)):
         raise ActivityError("not_allowed")
-    return _close(session, activity, at=at or utcnow(), actor_id=actor_id, action="activity.close")
+    return _close(session, activity, at=at or utcnow(), actor_id=actor_id, action="activity.close",
+                  credit_until=credit_until)
 
 
 def close_overdue(*, session: Session, at: datetime | None = None, limit: int = 1000) -> list[CloseSummary]:
@@ -248,7 +274,8 @@ def close_overdue(*, session: Session, at: datetime | None = None, limit: int = 
     return summaries
 
 
-def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int | None, action: str) -> CloseSummary:
+def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int | None, action: str,
+           credit_until: str = "end") -> CloseSummary:
     activity_id = activity.id
     # Claiming the row first makes concurrent check-ins and check-outs (which hold a share lock on it on
     # PostgreSQL and write only while it is open) wait and then be refused, or be waited for and counted.
@@ -261,7 +288,7 @@ def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int 
         session.refresh(activity)
         raise ActivityError({"scheduled": "not_open"}.get(activity.status, activity.status))
     session.expire(activity)
-    checkout_at = min(at, activity.ends_at)
+    checkout_at = activity.ends_at if credit_until == "end" else min(at, activity.ends_at)
     still_in = session.exec(
         select(Attendance).where(
             Attendance.activity_id == activity_id,
@@ -281,7 +308,8 @@ def _close(session: Session, activity: Activity, *, at: datetime, actor_id: int 
     session.expire(activity)
     audit.record(session=session, action=action, object_type="activity", object_id=activity_id,
                  actor_id=actor_id, team_id=activity.team_id,
-                 data={"attendee_count": count, "total_minutes": minutes, "auto_checked_out": len(still_in)})
+                 data={"attendee_count": count, "total_minutes": minutes, "auto_checked_out": len(still_in),
+                       "credit_until": credit_until})
     return CloseSummary(activity_id, count, minutes, len(still_in))
 
 

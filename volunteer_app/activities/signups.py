@@ -190,6 +190,22 @@ def promote(*, session: Session, activity_id: int, now: datetime | None = None) 
     return moved
 
 
+def withdraw_person(*, session: Session, volunteer_id: int, now: datetime | None = None) -> list[int]:
+    """Cancel every live sign-up of a person for an activity not yet over (their account is closing), whatever
+    the deadline, and offer each freed place to the first in line. The ids of those activities."""
+    now = now or utcnow()
+    rows = session.exec(select(Signup).join(Activity, Activity.id == Signup.activity_id).where(
+        Signup.volunteer_id == volunteer_id, Signup.status.in_(LIVE), Activity.status.in_(NOT_OVER),
+        Activity.ends_at > now).order_by(Signup.activity_id)).all()
+    for row in rows:
+        _locked(session, row.activity_id)
+        old = row.status
+        _set_status(session, row, "cancelled", now)
+        _release(session, row.activity_id, old)
+        promote(session=session, activity_id=row.activity_id, now=now)
+    return [row.activity_id for row in rows]
+
+
 # What a changed column is called in a notice (notices/render.py CHANGED).
 CHANGED_AS = {"starts_at": "time", "ends_at": "time", "place": "place", "meeting_point": "meeting_point",
               "meeting_lat": "meeting_point", "meeting_lng": "meeting_point", "title": "title"}

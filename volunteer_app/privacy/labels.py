@@ -39,13 +39,24 @@ HEADERS = {
     "details": _l("Details"),
     "sent_at": _l("Sent"),
     "read_at": _l("Read"),
+    "number": _l("Certificate number"),
+    "verification_code": _l("Verification code"),
+    "period_start": _l("Period starts"),
+    "period_end": _l("Period ends"),
+    "total_minutes": _l("Minutes certified"),
+    "live_minutes": _l("Of which recorded live (minutes)"),
+    "services": _l("Services"),
+    "issued_at": _l("Issued"),
+    "revoked_at": _l("Revoked"),
+    "revoke_reason": _l("Reason for revoking"),
 }
 VALUES = {
     "role": {"volunteer": _l("volunteer"), "office": _l("Civilization Office"), "member": _l("member"),
              "leader": _l("leader")},
-    # Memberships and sign-ups share the column; their status codes do not clash.
+    # Memberships, sign-ups and certificates share the column; their status codes do not clash.
     "status": {"pending": _l("waiting for approval"), "active": _l("in the team"), "left": _l("left the team"),
-               "rejected": _l("not approved"), **{k: v for k, v in SIGNUP_LABELS.items() if k != "pending"}},
+               "rejected": _l("not approved"), **{k: v for k, v in SIGNUP_LABELS.items() if k != "pending"},
+               "valid": _l("valid"), "revoked": _l("revoked"), "superseded": _l("superseded")},
     "kind": {"signup_admitted": _l("admitted"), "signup_declined": _l("sign-up not accepted"),
              "signup_waitlisted": _l("on the waiting list"), "signup_promoted": _l("admitted from the waiting list"),
              "activity_changed": _l("activity changed"), "activity_cancelled": _l("activity cancelled"),

@@ -3,8 +3,9 @@
 Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
-their phone as a team's contact, their notices, and the SMS codes and demo texts sent to their number. Their sign-ups for activities still to come are
-cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
+their phone as a team's contact, their notices, and the SMS codes and demo texts sent to their number. Issued
+certificates stay verifiable (the verification page then names the holder as deleted). Their sign-ups for
+activities still to come are cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
 
@@ -21,7 +22,9 @@ from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
 from .. import audit
+from ..certificates.service import export_rows as certificate_rows
 from . import labels
+from ..activities import signups
 from ..errors import DomainError
 from ..labels import METHOD_LABELS
 from ..models import (Activity, Attendance, Membership, PasswordReset, Signup, SmsCode, SmsOutbox, Team, Theme, Unit,
@@ -30,10 +33,8 @@ from ..notices.service import delete_notices_of, export_rows
 from ..teams.rules import active_leader
 
 DELETED_NAME = "已注销志愿者"
-EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv")
-# Sign-ups that still hold or wait for a place, and the activities whose places can still be freed.
-LIVE_SIGNUP_STATUSES = ("pending", "admitted", "waitlisted")
-UPCOMING_ACTIVITY_STATUSES = ("scheduled", "open")
+EXPORT_KINDS = ("json", "profile.csv", "memberships.csv", "attendances.csv", "signups.csv", "notices.csv",
+                "certificates.csv")
 # Statuses of a team that still needs a leader.
 LIVE_TEAM_STATUSES = ("pending", "active", "suspended")
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -50,7 +51,7 @@ class PrivacyError(DomainError):
 
 def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shanghai", language: str = "zh_CN") -> dict:
     """Everything held about one person that is theirs to take away: profile, memberships, attendances,
-    sign-ups and notices.
+    sign-ups, notices and certificates.
 
     Times are ISO 8601 in the display time zone (with its offset, so they are exact). Codes stay (theme, method)
     with their names in `language` beside them (theme_name, how_recorded).
@@ -138,8 +139,25 @@ def personal_data(*, session: Session, volunteer_id: int, zone: str = "Asia/Shan
         }
         for notice, activity, team in export_rows(session=session, volunteer_id=volunteer_id)
     ]
+    certificates = [
+        {
+            "number": certificate.number,
+            "verification_code": certificate.code,
+            "team": team_name,
+            "period_start": certificate.period_start.isoformat(),
+            "period_end": certificate.period_end.isoformat(),
+            "total_minutes": certificate.total_minutes,
+            "live_minutes": certificate.live_minutes,
+            "services": certificate.row_count,
+            "status": certificate.status,
+            "issued_at": _time(certificate.created_at, tz),
+            "revoked_at": _time(certificate.revoked_at, tz),
+            "revoke_reason": certificate.revoke_reason,
+        }
+        for certificate, team_name in certificate_rows(session=session, volunteer_id=volunteer_id)
+    ]
     return {"profile": profile, "memberships": memberships, "attendances": attendances, "signups": signups,
-            "notices": notices}
+            "notices": notices, "certificates": certificates}
 
 
 def export_csv(data: dict, part: str) -> str:
@@ -171,6 +189,8 @@ _EMPTY_FIELDS = {
                     "checked_out_at", "credited_minutes", "method", "voided", "void_reason"),
     "signups": ("activity", "team", "activity_starts_at", "status", "signed_up_at", "decided_at", "reason"),
     "notices": ("kind", "activity", "team", "details", "sent_at", "read_at"),
+    "certificates": ("number", "verification_code", "team", "period_start", "period_end", "total_minutes",
+                     "live_minutes", "services", "status", "issued_at", "revoked_at", "revoke_reason"),
 }
 
 
@@ -252,31 +272,11 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
 
 
 def _release_signups(session: Session, volunteer_id: int, now: datetime) -> list[int]:
-    """Cancel the person's sign-ups for activities still to come, keeping the activities' tallies true; clear
-    the leaders' reasons on all of them. The activity ids whose places were freed.
-
-    Note: a freed place is not offered to the waiting list here (that rule belongs to the sign-up service);
-    the next sign-up or the leader fills it.
-    """
-    released = []
-    for signup, activity in session.exec(
-        select(Signup, Activity).join(Activity, Activity.id == Signup.activity_id)
-        .where(Signup.volunteer_id == volunteer_id).order_by(Signup.id)
-    ):
-        if (signup.status in LIVE_SIGNUP_STATUSES and activity.status in UPCOMING_ACTIVITY_STATUSES
-                and activity.ends_at > now):
-            if signup.status == "admitted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.admitted_count > 0)
-                                .values(admitted_count=Activity.admitted_count - 1))
-            elif signup.status == "waitlisted":
-                session.execute(update(Activity).where(Activity.id == activity.id, Activity.waitlist_count > 0)
-                                .values(waitlist_count=Activity.waitlist_count - 1))
-            signup.status = "cancelled"
-            released.append(activity.id)
-        signup.reason = None
-        signup.updated_at = now
-        session.add(signup)
-    session.flush()
+    """Withdraw the person's sign-ups for activities still to come through the sign-up rules (tallies kept,
+    freed places offered to the waiting list); clear the leaders' reasons on all of them. The activity ids."""
+    released = signups.withdraw_person(session=session, volunteer_id=volunteer_id, now=now)
+    session.execute(update(Signup).where(Signup.volunteer_id == volunteer_id).values(reason=None, updated_at=now)
+                    .execution_options(synchronize_session=False))
     return released
 
 

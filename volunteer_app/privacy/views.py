@@ -13,7 +13,7 @@ from sqlmodel import select
 from ..db import get_session
 from ..i18n import current_language
 from ..extensions import limiter
-from ..models import Attendance, Membership, Notice, Signup
+from ..models import Attendance, Certificate, Membership, Notice, Signup
 from .forms import DeleteAccountForm, ExportForm
 from .service import (
     EXPORT_KINDS,
@@ -39,6 +39,7 @@ def index():
         "attendances": session.exec(select(func.count(Attendance.id)).where(Attendance.volunteer_id == me)).one(),
         "signups": session.exec(select(func.count(Signup.id)).where(Signup.volunteer_id == me)).one(),
         "notices": session.exec(select(func.count(Notice.id)).where(Notice.volunteer_id == me)).one(),
+        "certificates": session.exec(select(func.count(Certificate.id)).where(Certificate.volunteer_id == me)).one(),
     }
     return render_template("privacy/index.html", form=ExportForm(), counts=counts, kinds=EXPORT_KINDS)
 

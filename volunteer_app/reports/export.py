@@ -22,6 +22,7 @@ from ..accounts.phone import mask_phone
 from ..models import Activity, Attendance, Team, Theme, Unit, Volunteer
 from .filters import ReportFilter, activity_conditions
 from .queries import Headline, Tally
+from .recruitment import Recruitment
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BATCH = 2000
@@ -31,6 +32,7 @@ SPOOL_BYTES = 8 * 1024 * 1024  # an XLSX larger than this spills to disk
 RECORD_HEADERS = ("活动编号", "活动名称", "服务主题", "队伍", "所属单位", "活动开始", "活动结束", "志愿者编号", "志愿者",
                   "手机号（脱敏）", "签到时间", "签退时间", "认定时长（分钟）", "记录方式", "录入时间")
 TALLY_HEADERS = ("名称", "场次", "人次", "时长（小时）", "现场记录占比")
+RECRUIT_HEADERS = ("报名人次", "满员率", "爽约率")  # by theme, area and team (reports/recruitment.py)
 SECTION_TITLES = {"theme": "按服务主题", "month": "按月份", "unit": "按区域", "teams": "各队伍（按人次排序）"}
 
 
@@ -41,8 +43,8 @@ def neutralise(value):
     return value
 
 
-def headline_rows(f: ReportFilter, head: Headline, filter_labels: dict) -> list[tuple]:
-    """The summary sheet: what was filtered, then the headline figures."""
+def headline_rows(f: ReportFilter, head: Headline, filter_labels: dict, recruit: Recruitment) -> list[tuple]:
+    """The summary sheet: what was filtered, then the headline figures and the recruitment figures."""
     return [
         ("指标", "数值"),
         ("起始日期", f.start.isoformat()),
@@ -57,16 +59,28 @@ def headline_rows(f: ReportFilter, head: Headline, filter_labels: dict) -> list[
         ("人次", head.attendances),
         ("人数", head.volunteers),
         ("时长（小时）", round(head.minutes / 60, 1)),
+        ("报名人次", recruit.signups),
+        ("满员率", _percent(recruit.fill_rate)),
+        ("爽约率", _percent(recruit.no_show_rate)),
     ]
 
 
 def tally_rows(rows: list[Tally]) -> list[tuple]:
-    """One breakdown as a table with a header row."""
-    out = [TALLY_HEADERS]
+    """One breakdown as a table with a header row; with the recruitment figures when its rows have them."""
+    with_recruit = any(row.recruit is not None for row in rows)
+    out = [TALLY_HEADERS + (RECRUIT_HEADERS if with_recruit else ())]
     for row in rows:
-        share = "" if row.live_share is None else f"{row.live_share * 100:.0f}%"
-        out.append((row.label, row.activities, row.attendances, round(row.minutes / 60, 1), share))
+        values = (row.label, row.activities, row.attendances, round(row.minutes / 60, 1), _percent(row.live_share))
+        if with_recruit:
+            recruit = row.recruit or Recruitment()
+            values += (recruit.signups, _percent(recruit.fill_rate), _percent(recruit.no_show_rate))
+        out.append(values)
     return out
+
+
+def _percent(share: float | None) -> str:
+    """A share as a whole percentage; empty when there is nothing to divide by."""
+    return "" if share is None else f"{share * 100:.0f}%"
 
 
 def tallies_csv(summary: list[tuple], sections: dict[str, list[Tally]]) -> Iterator[str]:

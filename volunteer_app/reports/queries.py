@@ -14,12 +14,13 @@ from datetime import date, datetime
 from sqlalchemy import func, literal, union_all
 from sqlmodel import Session, select
 
-from ..models import Activity, Attendance, AuditEvent, Membership, Team, Theme, Unit, Volunteer
-from . import cache
+from ..models import Activity, Attendance, AuditEvent, Membership, Signup, Team, Theme, Unit, Volunteer
+from . import cache, recruitment
 from .filters import COUNTED_STATUSES, ReportFilter, activity_conditions, local_months
 from .people import filtered_volunteers, registered_volunteers
 
 RANKED_TEAMS = 10
+VERSION_ACTIVITY_PART = 7  # data_version starts with the database and the six activity sums
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class Tally:
     live: int = 0
     recorded: int = 0  # attendances counted for the live share (equals `attendances` for closed activities)
     link: dict = field(default_factory=dict)  # filter changes that drill into this row
+    recruit: recruitment.Recruitment | None = None  # sign-ups, fill and no-show rates (themes, areas, teams)
 
     @property
     def live_share(self) -> float | None:
@@ -75,6 +77,8 @@ class Dashboard:
     bottom_teams: list[Tally]
     live: int  # attendances recorded live, of
     recorded: int  # all attendances of the counted activities
+    recruit: recruitment.Recruitment = field(default_factory=recruitment.Recruitment)  # the view's sign-ups
+    recruit_teams: list[Tally] = field(default_factory=list)  # the teams with the most sign-ups
 
 
 def dashboard(*, session: Session, f: ReportFilter, language: str) -> Dashboard:
@@ -99,16 +103,23 @@ def _compute_dashboard(*, session: Session, f: ReportFilter, language: str, vers
     live, recorded = live_share_total(methods)
     head = cache.remember("headline", filter_key(f), version,
                           lambda: headline(session=session, f=f, groups=groups))
+    themes = by_theme(session=session, f=f, language=language, groups=groups)
+    units = by_unit(session=session, f=f, methods=methods, groups=groups)
+    recruit_groups = cache.remember("recruitment", filter_key(f), recruitment_version(session=session, version=version),
+                                    lambda: recruitment.recruitment_groups(session=session, f=f))
+    recruit = recruitment.attach(session=session, f=f, groups=recruit_groups, themes=themes, units=units, teams=teams)
     return Dashboard(
         head=head,
-        themes=by_theme(session=session, f=f, language=language, groups=groups),
+        themes=themes,
         months=by_month(session=session, f=f, groups=groups),
-        units=by_unit(session=session, f=f, methods=methods, groups=groups),
+        units=units,
         teams=teams,
         top_teams=top,
         bottom_teams=bottom,
         live=live,
         recorded=recorded,
+        recruit=recruit,
+        recruit_teams=recruitment.most_signups(teams, RANKED_TEAMS),
     )
 
 
@@ -199,8 +210,9 @@ def data_version(*, session: Session, f: ReportFilter, sums: tuple | None = None
     """A fingerprint of everything the filter's figures are computed from (the cache's version).
 
     The filtered activities' count and sums change with every new, voided or re-credited attendance (their
-    denormalised counts); the newest attendance, audit event, volunteer and membership ids cover the rest
-    (every change to attendances, memberships and team status is audited). `sums`: the activity part, when
+    denormalised counts); the newest attendance, audit event, volunteer, membership and sign-up ids cover the
+    rest (every change to attendances, memberships and team status is audited; a counted activity's sign-ups
+    change only with its attendances). `sums`: the activity part, when
     the caller has it already (version_sums), else it is queried.
     """
     activities = sums if sums is not None else session.exec(select(
@@ -209,9 +221,18 @@ def data_version(*, session: Session, f: ReportFilter, sums: tuple | None = None
         func.coalesce(func.sum(Activity.theme_id), 0), func.coalesce(func.sum(Activity.unit_id), 0),
     ).where(*activity_conditions(f))).one()
     newest = tuple(session.exec(select(func.max(model.id))).one() for model in (Attendance, AuditEvent, Volunteer,
-                                                                                Membership))
+                                                                                Membership, Signup))
     database = session.get_bind().url.render_as_string(hide_password=True)  # tests run several databases
     return (database,) + tuple(int(value) for value in activities) + newest
+
+
+def recruitment_version(*, session: Session, version: tuple) -> tuple:
+    """What a filter's sign-up figures depend on: its counted activities (data_version's activity part) and
+    the newest sign-up and audit event, but not the newest attendance: a check-in into an open activity does
+    not change a closed one's sign-ups (a late correction that turns a no-show into an attendee is audited),
+    so during a day of action the sign-up figures stay cached while the tallies are recomputed."""
+    newest = tuple(session.exec(select(func.max(model.id))).one() for model in (AuditEvent, Signup))
+    return version[:VERSION_ACTIVITY_PART] + newest
 
 
 def filter_key(f: ReportFilter) -> tuple:

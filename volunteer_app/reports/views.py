@@ -23,7 +23,7 @@ from ..i18n import current_language, minutes_to_hours, theme_name
 from ..labels import AUTO_CHECKOUT_LABEL, METHOD_LABELS, method_labels_in
 from ..models import LIVE_METHODS, Team, Theme, Unit
 from ..web import office_required, page_arg, wants_fragment
-from . import bp, charts, drilldown, export, queries, signals
+from . import bp, charts, drilldown, export, queries, recruitment, signals
 from .filters import FilterError, ReportFilter, parse_filter
 
 PER_PAGE = 50
@@ -42,6 +42,12 @@ TEAM_CHOICES_MAX = 150  # beyond this many teams the team filter is reached thro
 def hours_grouped(minutes: int | None) -> str:
     """Minutes as hours with thousands separators: the one `hours` filter (i18n.py), under the name reports use."""
     return minutes_to_hours(minutes)
+
+
+@bp.app_template_filter("percent")
+def percent(share: float | None) -> str:
+    """A share as a whole percentage, or a dash when there is nothing to divide by."""
+    return "–" if share is None else f"{share * 100:.0f}%"
 
 
 @bp.get("")
@@ -69,6 +75,9 @@ def dashboard():
             bottom_teams=data.bottom_teams,
             teams_count=len(data.teams),
             live_total=(data.live, data.recorded),
+            recruit=data.recruit,
+            recruit_teams=data.recruit_teams,
+            definitions=recruitment.DEFINITIONS,
             charts={
                 "theme": charts.bars(data.themes, "attendances"),
                 "month": charts.line(data.months, "attendances"),
@@ -85,10 +94,11 @@ def dashboard():
 @bp.get("/team-tallies")
 @office_required
 def teams():
-    """Every team of the view with its figures and the share recorded live, ranked by 人次."""
+    """Every team of the view with its figures, the share recorded live and its sign-ups, ranked by 人次."""
     f = current_filter()
     data = queries.dashboard(session=get_session(), f=f, language=current_language())
-    return render_template("reports/teams.html", f=f, rows=data.teams, labels=filter_labels(f))
+    return render_template("reports/teams.html", f=f, rows=data.teams, labels=filter_labels(f),
+                           definitions=recruitment.DEFINITIONS)
 
 
 @bp.get("/activities")
@@ -195,7 +205,7 @@ def _export(fmt: str) -> Response:
     else:
         data = queries.dashboard(session=session, f=f, language="zh_CN")
         sections = {"theme": data.themes, "month": data.months, "unit": data.units, "teams": data.teams}
-        summary = export.headline_rows(f, data.head, filter_labels(f, language="zh_CN"))
+        summary = export.headline_rows(f, data.head, filter_labels(f, language="zh_CN"), data.recruit)
         body = export.tallies_csv(summary, sections) if fmt == "csv" else export.tallies_xlsx(summary, sections)
         name = f"tallies-{f.start.isoformat()}-{f.end.isoformat()}"
     if fmt == "csv":

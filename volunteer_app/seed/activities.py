@@ -7,7 +7,10 @@ from datetime import date, datetime, timedelta
 
 from ..workdays import add_working_days
 from .content import CANCEL_REASONS, PARKS, RIVERS, ROADS, SCHOOLS, THEME_TEXT, THEME_TIMES, VOID_REASONS, _choose_theme
-from .plan import ActivitySpec, CHINA, PLANTED_DEVICE_HASHES, TeamPlan, _day_weights, _local_midnight
+from .plan import ActivitySpec, CHINA, Recruit, PLANTED_DEVICE_HASHES, TeamPlan, _day_weights, _local_midnight
+
+
+NOT_RECRUITING = Recruit()
 
 
 class ActivityPlan:
@@ -68,6 +71,8 @@ class ActivityPlan:
         # The demo team's last closed activities carry a photo, so that pages have one to show.
         for spec in [s for s in specs if s.team is self.demo_teams[0] and s.status == "closed"][-3:]:
             spec.photos = max(spec.photos, 1)
+        self.plan_signup_teams()
+        self.plan_past_recruitment(specs)
         specs.extend(self._upcoming())
         # Attendees: scaled to the target total, never more than 70% of the team's pool.
         flexible = [s for s in specs if s.status == "closed" and not s.roster]
@@ -146,20 +151,12 @@ class ActivityPlan:
             specs.append(second)
 
     def _upcoming(self) -> list[ActivitySpec]:
-        """One activity open right now for the demo leader's team, and a few scheduled ones."""
-        rng = self.rng
+        """One activity open right now for the demo leader's team, and the next two weeks' scheduled ones."""
         start = self.now - self.now % 1800 - 1800
         team = self.demo_teams[0]
         open_now = ActivitySpec(team, "civilized_traffic", start, start + 3 * 3600, status="open", k=6)
         open_now.title, open_now.place = "文明交通劝导", self._words("civilized_traffic", team, self.today)[1]
-        specs = [open_now]
-        for team in [t for t in self.teams if t.status == "active"]:
-            if team in self.demo_teams or rng.random() < 0.3:
-                day = self.today + timedelta(days=rng.randint(1, 14))
-                spec = self._activity_on(team, day)
-                spec.status, spec.k = "scheduled", 0
-                specs.append(spec)
-        return specs
+        return [open_now] + self.plan_upcoming()
 
     def _attendances(self, spec: ActivitySpec) -> list[tuple]:
         """The attendance rows of one activity as stored (ids given); keeps each volunteer's busy time."""
@@ -294,9 +291,11 @@ class ActivityPlan:
             opened = ts(spec.start - 600 - (spec.id % 10) * 60)
         if spec.status == "closed":
             closed = ts(created + 60) if spec.is_retro else ts(spec.end + (spec.id % 40) * 60)
-        headcount = int(spec.k) if spec.status in ("scheduled", "closed") and spec.k else None
-        members_only = not spec.title.startswith("学雷锋")
+        r = spec.recruit or NOT_RECRUITING
+        lat, lng = r.meeting_at or (None, None)
         return (spec.id, spec.team.id, theme_id, spec.team.unit_id, spec.title, spec.place, ts(spec.start),
-                ts(spec.end), spec.status, "poster" if spec.id % 5 == 0 else "rotating", members_only,
-                headcount, "team" if members_only else "city", "auto", False, "", 0, 0, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
+                ts(spec.end), spec.status, "poster" if spec.id % 5 == 0 else "rotating", spec.audience == "team",
+                r.capacity, spec.audience, r.audience_unit, ts(r.deadline) if r.deadline else None,
+                r.admission, r.admitted_only, r.meeting_point, lat, lng, r.requirements, r.admitted,
+                r.waitlisted, spec.is_retro, f"{self.rng.getrandbits(128):032x}", spec.reason,
                 self._recorder(spec), ts(created), opened, closed, count, minutes)

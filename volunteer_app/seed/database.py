@@ -10,11 +10,13 @@ from sqlmodel import Session
 
 from .. import schema
 from .. import summary_triggers as summary
-from ..models import LIVE_METHODS, Activity, ActiveMonths, Attendance, Membership, Photo, Team, Theme, Unit, Volunteer
+from ..models import (LIVE_METHODS, Activity, ActiveMonths, Attendance, Membership, Photo, Signup, Team, Theme, Unit,
+                      Volunteer)
 from .activities import ActivityPlan
 from .city import CityPlan
 from .content import DISTRICTS, demo_images
 from .people import PeoplePlan
+from .recruit import RecruitPlan
 from .plan import (
     ACTIVITY_COLUMNS,
     ATT_METHOD,
@@ -27,6 +29,7 @@ from .plan import (
     DEMO_PASSWORD_HASH,
     MEMBERSHIP_COLUMNS,
     PHOTO_COLUMNS,
+    SIGNUP_COLUMNS,
     Scale,
     TEAM_COLUMNS,
     VOLUNTEER_COLUMNS,
@@ -35,7 +38,7 @@ from .plan import (
 from .refresh import demo_logins
 
 
-class Seeder(CityPlan, PeoplePlan, ActivityPlan):
+class Seeder(CityPlan, PeoplePlan, ActivityPlan, RecruitPlan):
     """Builds the city in memory as a plan, then streams its rows into the database."""
 
     def __init__(self, engine: Engine, scale: Scale, seed: int, now: int):
@@ -56,7 +59,7 @@ class Seeder(CityPlan, PeoplePlan, ActivityPlan):
         self.progress = progress
         summary.drop_triggers(conn)  # the summaries are written with the rows instead of per attendance
         dropped = [ix for model, in_order in ((Volunteer, ""), (Membership, "team_id"), (Activity, "starts_at"),
-                                              (Attendance, "activity_id"))
+                                              (Attendance, "activity_id"), (Signup, "activity_id"))
                    for ix in _drop_secondary_indexes(conn, model, keep_leading=in_order)]
         self._insert(conn, Unit, ("id", "parent_id", "level", "name", "code", "path"), self.units)
         self._insert(conn, Volunteer, VOLUNTEER_COLUMNS, self._volunteer_rows())
@@ -71,16 +74,18 @@ class Seeder(CityPlan, PeoplePlan, ActivityPlan):
                 self.reserved.setdefault(vid, []).append((spec.start, spec.end))
         images = demo_images()
         photos: list[tuple] = []
-        counts = {"attendances": 0}
+        counts = {"attendances": 0, "signups": 0}
         active_months = summary.ActiveMonthsBuilder(self.units)
         for i in range(0, len(self.specs), 1000):
-            activity_rows, attendance_rows = [], []
+            activity_rows, attendance_rows, signup_rows = [], [], []
             for spec in self.specs[i: i + 1000]:
                 rows = self._attendances(spec) if spec.status in ("closed", "open") else []
                 live = [r for r in rows if r[ATT_VOIDED] is None]
                 if spec.status == "closed":
                     active_months.add(spec.start, themes[spec.theme], spec.team.unit_id, [r[ATT_VOLUNTEER] for r in live])
                 created = self._activity_created(spec)
+                if spec.recruit is not None:
+                    signup_rows.extend(self._signup_rows(spec, [r[ATT_VOLUNTEER] for r in live], created))
                 activity_rows.append(self._activity_row(spec, themes[spec.theme], len(live),
                                                         sum(r[ATT_MINUTES] for r in live), created)
                                      + (sum(1 for r in live if r[ATT_METHOD] in LIVE_METHODS),))
@@ -91,7 +96,9 @@ class Seeder(CityPlan, PeoplePlan, ActivityPlan):
                                    image, thumb))
             self._insert(conn, Activity, ACTIVITY_COLUMNS, activity_rows)
             self._insert(conn, Attendance, ATTENDANCE_COLUMNS, attendance_rows)
+            self._insert(conn, Signup, SIGNUP_COLUMNS, signup_rows)
             counts["attendances"] += len(attendance_rows)
+            counts["signups"] += len(signup_rows)
         _recreate_indexes(conn, dropped)
         # live_count was written with each activity; active_months was collected while the rows were made
         # (summary.ActiveMonthsBuilder: what summary.rebuild() derives, without reading the rows back;
@@ -100,7 +107,8 @@ class Seeder(CityPlan, PeoplePlan, ActivityPlan):
         summary.create_triggers(conn)
         photo_rows = [(n, a, u, ts(c), w, h, s, img, th) for n, (a, u, c, w, h, s, img, th) in enumerate(photos, 1)]
         self._insert(conn, Photo, PHOTO_COLUMNS, photo_rows)
-        self.report.update(activities=len(self.specs), attendances=counts["attendances"], photos=len(photo_rows))
+        self.report.update(activities=len(self.specs), attendances=counts["attendances"], signups=counts["signups"],
+                           photos=len(photo_rows))
 
     def _insert(self, conn: Connection, model, columns: tuple[str, ...], rows) -> None:
         """Core executemany of an INSERT compiled from the model's table, in chunks."""
@@ -131,7 +139,7 @@ def seed_database(engine: Engine, *, scale: Scale, seed: int, now: int) -> dict:
     seeder.plan_teams()
     seeder.plan_memberships()
     seeder.plan_activities()
-    seeder.next_attendance_id = 1
+    seeder.next_attendance_id = seeder.next_signup_id = 1
     estimate = (len(seeder.units) + 2 * seeder.volunteer_count + len(seeder.teams) + len(seeder.specs)
                 + scale.attendances)
     with engine.connect() as conn:
@@ -237,7 +245,7 @@ def _after_insert(conn: Connection, sqlite: bool) -> None:
         conn.exec_driver_sql("PRAGMA analysis_limit=1000")
         conn.exec_driver_sql("ANALYZE")
         return
-    for model in (Unit, Volunteer, Team, Membership, Activity, Attendance, Photo):
+    for model in (Unit, Volunteer, Team, Membership, Activity, Attendance, Signup, Photo):
         table = model.__tablename__
         conn.exec_driver_sql(
             f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
@@ -251,7 +259,7 @@ def _foreign_key_problems(conn: Connection) -> list:
 
     The seed numbers activities and volunteers 1..N without gaps; when the tables confirm that (count equals
     the largest id), an attendance's references are valid exactly when they lie in 1..N: one scan instead
-    of three index look-ups per row. Otherwise the full check runs.
+    of three index look-ups per row (sign-ups likewise). Otherwise the full check runs.
     """
     broken = []
     for model in (Unit, Volunteer, Team, Membership, Activity, Photo):
@@ -259,10 +267,17 @@ def _foreign_key_problems(conn: Connection) -> list:
     activities, last_activity = conn.exec_driver_sql("SELECT count(*), max(id) FROM activity").one()
     volunteers, last_volunteer = conn.exec_driver_sql("SELECT count(*), max(id) FROM volunteer").one()
     if activities != last_activity or volunteers != last_volunteer:
-        return broken + conn.exec_driver_sql('PRAGMA foreign_key_check("attendance")').fetchall()
+        return broken + conn.exec_driver_sql('PRAGMA foreign_key_check("attendance")').fetchall() \
+            + conn.exec_driver_sql('PRAGMA foreign_key_check("signup")').fetchall()
     outside = conn.exec_driver_sql(
         "SELECT id, activity_id, volunteer_id, recorded_by_id FROM attendance WHERE activity_id NOT BETWEEN 1 AND ? "
         "OR volunteer_id NOT BETWEEN 1 AND ? OR (recorded_by_id IS NOT NULL AND recorded_by_id NOT BETWEEN 1 AND ?) "
         "LIMIT 5", (last_activity or 0, last_volunteer or 0, last_volunteer or 0)
     ).fetchall()
-    return broken + [("attendance",) + tuple(row) for row in outside]
+    outside_signups = conn.exec_driver_sql(
+        "SELECT id, activity_id, volunteer_id, decided_by_id FROM signup WHERE activity_id NOT BETWEEN 1 AND ? "
+        "OR volunteer_id NOT BETWEEN 1 AND ? OR (decided_by_id IS NOT NULL AND decided_by_id NOT BETWEEN 1 AND ?) "
+        "LIMIT 5", (last_activity or 0, last_volunteer or 0, last_volunteer or 0)
+    ).fetchall()
+    return (broken + [("attendance",) + tuple(row) for row in outside]
+            + [("signup",) + tuple(row) for row in outside_signups])

@@ -48,7 +48,7 @@ def seed_demo_command(scale: str, seed: int, if_empty: bool, now_text: str | Non
         f"Seeded the {scale} demo in {elapsed:.1f} s: {report['districts']} districts, {report['streets']} streets, "
         f"{report['communities']} communities, {report['teams']:,} teams, {report['volunteers']:,} volunteers, "
         f"{report['memberships']:,} memberships, {report['activities']:,} activities, "
-        f"{report['attendances']:,} attendances, {report['photos']:,} photos."
+        f"{report['attendances']:,} attendances, {report['signups']:,} sign-ups, {report['photos']:,} photos."
     )
     click.echo("The signals of padding are computed by `volunteer-app signals refresh` (cron; `make run` runs it).")
     echo_logins(report["logins"])

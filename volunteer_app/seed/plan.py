@@ -53,11 +53,12 @@ class Scale:
     roster_teams: int
     pending_requests: int
     chunk: int
+    upcoming: int  # scheduled activities over the next 14 days, open for sign-up
 
 
 SCALES = {
-    "city": Scale(6, (9, 11), (8, 12), 660, 59, 8, 4, 166_000, 40_000, 1_230_000, 3, 3, 120, 5_000),
-    "small": Scale(2, (2, 2), (2, 2), 6, 1, 1, 1, 200, 150, 1_500, 2, 1, 6, 500),
+    "city": Scale(6, (9, 11), (8, 12), 660, 59, 8, 4, 166_000, 40_000, 1_230_000, 3, 3, 120, 5_000, 1_500),
+    "small": Scale(2, (2, 2), (2, 2), 6, 1, 1, 1, 200, 150, 1_500, 2, 1, 6, 500, 12),
 }
 
 
@@ -106,6 +107,24 @@ class ActivitySpec:
     photos: int = 0
     logged: int = 0  # when a retro log was written
     id: int = 0
+    audience: str = "team"  # who may sign up or check in: team, unit (recruit.audience_unit) or city
+    recruit: Recruit | None = None  # set on upcoming activities and on recent ones that took sign-ups
+
+
+@dataclass(slots=True)
+class Recruit:
+    """An activity's recruitment (seed/recruit.py); kept apart so the 40,000 other specs stay small."""
+
+    audience_unit: int | None = None
+    capacity: int | None = None
+    deadline: int | None = None
+    admission: str = "auto"
+    admitted_only: bool = False
+    meeting_point: str = ""
+    meeting_at: tuple[float, float] | None = None
+    requirements: str = ""
+    admitted: int = 0  # sign-ups admitted (admitted_count), and in line (waitlist_count), once written
+    waitlisted: int = 0
 
 
 VOLUNTEER_COLUMNS = ("id", "name", "phone", "phone_tail", "password_hash", "role", "home_unit_id", "office_unit_id",
@@ -114,7 +133,8 @@ TEAM_COLUMNS = ("id", "name", "unit_id", "description", "contact_name", "contact
                 "applied_by_id", "decided_by_id", "decided_at", "join_policy", "invite_nonce", "created_at")
 MEMBERSHIP_COLUMNS = ("id", "team_id", "volunteer_id", "role", "status", "created_at", "joined_at", "updated_at")
 ACTIVITY_COLUMNS = ("id", "team_id", "theme_id", "unit_id", "title", "place", "starts_at", "ends_at", "status",
-                    "qr_mode", "members_only", "capacity", "audience", "admission", "admitted_only", "meeting_point",
+                    "qr_mode", "members_only", "capacity", "audience", "audience_unit_id", "signup_deadline",
+                    "admission", "admitted_only", "meeting_point", "meeting_lat", "meeting_lng", "requirements",
                     "admitted_count", "waitlist_count", "is_retro", "secret", "status_reason",
                     "created_by_id", "created_at", "opened_at", "closed_at", "attendee_count", "total_minutes",
                     "live_count")
@@ -122,6 +142,8 @@ ATTENDANCE_COLUMNS = ("id", "activity_id", "volunteer_id", "checked_in_at", "che
                       "credited_minutes", "method", "recorded_by_id", "created_at", "device_hash", "voided_at",
                       "void_reason")
 ATT_VOLUNTEER, ATT_MINUTES, ATT_METHOD, ATT_CREATED, ATT_VOIDED = 2, 6, 7, 9, 11
+SIGNUP_COLUMNS = ("id", "activity_id", "volunteer_id", "status", "created_at", "updated_at", "decided_by_id",
+                  "decided_at", "reason")
 PHOTO_COLUMNS = ("id", "activity_id", "uploaded_by_id", "created_at", "width", "height", "size_bytes", "image",
                  "thumbnail")
 PHONE_BASE, PHONE_SPACE, PHONE_STEP = 100, 10**7 - 100, 7_654_321  # gcd(step, space) == 1: a bijection

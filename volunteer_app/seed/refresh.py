@@ -1,26 +1,31 @@
 """`volunteer-app demo refresh`: keep the demo alive each time `make run` starts.
 
 It closes what is overdue and, if the demo leader has no activity open now, creates and opens one through the
-activities service (the same door a leader's phone uses), then prints the demo logins. Safe to run again: a
-second run finds the activity open and changes nothing. A database without the demo leader is left alone.
+activities service (the same door a leader's phone uses); if the demo volunteer has no upcoming activity they
+are admitted to, it schedules one for tomorrow morning in their team and signs them up through the sign-up
+service (it admits automatically while places last); then it prints the demo logins with that activity. Safe to run again: a second run finds both and changes nothing. A database without the
+demo leader is left alone.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 import click
 from flask.cli import with_appcontext
 from sqlmodel import Session, select
 
 from ..activities.service import close_overdue, create_activity, open_activity
+from ..activities.signups import signup
 from ..db import get_engine, session_scope
-from ..models import Activity, Membership, Team, Theme, Unit, Volunteer, utcnow
+from ..models import Activity, Membership, Signup, Team, Theme, Unit, Volunteer, utcnow
 from ..teams.rules import active_leader
-from .plan import DEMO_PASSWORD, DISTRICT_OFFICE_PHONE, LEADER_PHONE, OFFICE_PHONE, VOLUNTEER_PHONE
+from .plan import CHINA, DEMO_PASSWORD, DISTRICT_OFFICE_PHONE, LEADER_PHONE, OFFICE_PHONE, VOLUNTEER_PHONE
 
 OPEN_FOR = timedelta(hours=3)
 STARTED_BEFORE = timedelta(minutes=10)
+UPCOMING_HOUR = 9  # the demo volunteer's activity: tomorrow 09:00-11:00 China time
+UPCOMING_FOR = timedelta(hours=2)
 
 
 @dataclass
@@ -31,6 +36,8 @@ class Refreshed:
     opened: Activity | None = None
     leader_teams: list[str] = field(default_factory=list)
     is_demo: bool = True
+    upcoming: Activity | None = None  # the demo volunteer's next admitted activity
+    scheduled: bool = False  # whether this run created it
 
 
 def refresh_demo(*, session: Session, now: datetime | None = None) -> Refreshed:
@@ -60,7 +67,38 @@ def refresh_demo(*, session: Session, now: datetime | None = None) -> Refreshed:
                                    title="文明交通劝导", place="社区东门路口", starts_at=now - STARTED_BEFORE,
                                    ends_at=now - STARTED_BEFORE + OPEN_FOR, now=now)
         done.opened = open_activity(session=session, activity_id=activity.id, actor_id=leader.id, at=now)
+    volunteer = session.exec(select(Volunteer).where(Volunteer.phone == VOLUNTEER_PHONE)).first()
+    if volunteer is not None:
+        done.upcoming = _next_admitted(session, volunteer.id, now)
+        if done.upcoming is None:
+            done.upcoming = _schedule_for_volunteer(session, team, leader.id, volunteer.id, now)
+            done.scheduled = True
     return done
+
+
+def _next_admitted(session: Session, volunteer_id: int, now: datetime) -> Activity | None:
+    """The volunteer's next activity that has not started and that they are admitted to."""
+    return session.exec(select(Activity).join(Signup, Signup.activity_id == Activity.id).where(
+        Signup.volunteer_id == volunteer_id, Signup.status == "admitted", Activity.status == "scheduled",
+        Activity.starts_at > now).order_by(Activity.starts_at)).first()
+
+
+def _schedule_for_volunteer(session: Session, team: Team, leader_id: int, volunteer_id: int,
+                            now: datetime) -> Activity:
+    """Tomorrow morning's activity of the team, open to its members and admitting automatically, with the
+    demo volunteer admitted."""
+    theme = session.exec(select(Theme).where(Theme.code == "sanitation")).first() \
+        or session.exec(select(Theme).where(Theme.is_active).order_by(Theme.sort_order)).first()
+    tomorrow = now.astimezone(CHINA).date() + timedelta(days=1)
+    starts_at = datetime(tomorrow.year, tomorrow.month, tomorrow.day, UPCOMING_HOUR, tzinfo=CHINA).astimezone(timezone.utc)
+    activity = create_activity(session=session, team_id=team.id, actor_id=leader_id, theme_id=theme.id,
+                               title="小区环境大扫除", place="社区党群服务中心", starts_at=starts_at,
+                               ends_at=starts_at + UPCOMING_FOR, capacity=20, now=now)
+    activity.meeting_point = "社区党群服务中心门口集合"
+    activity.requirements = "穿方便活动的衣服和运动鞋，手套由社区提供"
+    session.flush()
+    signup(session=session, activity_id=activity.id, volunteer_id=volunteer_id, now=now)
+    return activity
 
 
 def echo_logins(logins) -> None:
@@ -70,13 +108,15 @@ def echo_logins(logins) -> None:
         click.echo(f"  {role:<22} {phone}  {name}{'  ' + note if note else ''}")
 
 
-def demo_logins(leader_teams: list[str], district: str, volunteer_team: str) -> list[tuple[str, str, str, str]]:
-    """The four demo accounts, with what each sees."""
+def demo_logins(leader_teams: list[str], district: str, volunteer_team: str,
+                upcoming: str = "") -> list[tuple[str, str, str, str]]:
+    """The four demo accounts, with what each sees (upcoming: the volunteer's next admitted activity)."""
     return [
         ("office (city-wide)", OFFICE_PHONE, "周敏", ""),
         ("office (one district)", DISTRICT_OFFICE_PHONE, "陈静", f"{district} only"),
         ("team leader", LEADER_PHONE, "李建国", f"{', '.join(leader_teams)}; an activity is open now"),
-        ("volunteer", VOLUNTEER_PHONE, "王小红", volunteer_team),
+        ("volunteer", VOLUNTEER_PHONE, "王小红", f"{volunteer_team}; admitted to {upcoming}" if upcoming
+         else volunteer_team),
     ]
 
 
@@ -92,6 +132,7 @@ def demo_refresh_command() -> None:
     with session_scope(get_engine()) as session:
         done = refresh_demo(session=session)
         opened = done.opened and (done.opened.id, done.opened.ends_at)
+        upcoming = done.upcoming and describe_upcoming(done.upcoming)
         district = _district_office_area(session)
         volunteer_team = done.leader_teams[0] if done.leader_teams else ""
     if not done.is_demo:
@@ -102,7 +143,15 @@ def demo_refresh_command() -> None:
         click.echo(f"Opened activity {opened[0]} for the demo leader, open until {opened[1]:%Y-%m-%d %H:%M} UTC.")
     else:
         click.echo("The demo leader has an activity open now.")
-    echo_logins(demo_logins(done.leader_teams, district, volunteer_team))
+    if upcoming:
+        click.echo(f"{'Scheduled' if done.scheduled else 'The demo volunteer already has'} activity {upcoming}"
+                   f"{', with the demo volunteer admitted' if done.scheduled else ', admitted'}.")
+    echo_logins(demo_logins(done.leader_teams, district, volunteer_team, upcoming or ""))
+
+
+def describe_upcoming(activity: Activity) -> str:
+    """'<id> «title» on 2026-12-04 09:00' (China time), for the logins."""
+    return f"{activity.id} «{activity.title}» on {activity.starts_at.astimezone(CHINA):%Y-%m-%d %H:%M}"
 
 
 def _district_office_area(session: Session) -> str:

@@ -21,14 +21,7 @@ class TeamDetailsMixin:
 
 
 class TeamApplyForm(TeamDetailsMixin, FlaskForm):
-    # The service checks the unit (a translated message); WTForms' own choice messages are not translated.
-    unit = SelectField(_l("Unit"), validate_choice=False,
-                       validators=[DataRequired(_l("Choose the unit the team belongs to."))])
-
-    def __init__(self, *args, unit_choices=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.unit.choices = [SelectChoice("", str(_l("Choose a unit")))] + [
-            SelectChoice(str(i), label) for i, label in unit_choices]
+    """The unit is chosen with the cascading picker (accounts/_unit_picker.html), read by the view."""
 
 
 class TeamEditForm(TeamDetailsMixin, FlaskForm):

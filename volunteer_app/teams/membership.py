@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case
+from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from .. import notify
 from ..accounts.service import issue_password_reset
-from ..models import Membership, Team, Volunteer, utcnow
+from ..models import Activity, Attendance, Membership, Team, Volunteer, utcnow
 from .rules import active_leader, active_member, leaders_among
 from .service import (TeamError, _audit_membership, _leader_count, _lock_team, _membership, _reason, _set,
                       _state)
@@ -67,8 +67,8 @@ def decide_request(*, session: Session, membership: Membership, approve: bool, a
 
 
 def remove_member(*, session: Session, membership: Membership, actor_id: int, reason: str = "") -> Membership:
-    """A leader removes a member (never the team's last leader)."""
-    return _end_membership(session, membership, actor_id, "membership.remove", reason)
+    """A leader removes a member (never the team's last leader, never themself: one leaves with leave_team)."""
+    return _end_membership(session, membership, actor_id, "membership.remove", reason, not_self=True)
 
 
 def leave_team(*, session: Session, membership: Membership) -> Membership:
@@ -133,6 +133,37 @@ def issue_member_reset(*, session: Session, membership: Membership, actor_id: in
                                 team_id=membership.team_id, now=now)
 
 
+def member_actions(*, membership: Membership, actor_id: int, leader_count: int, resettable: bool) -> tuple[str, ...]:
+    """What a leader's roster offers on one active member's row, by the rules of the functions above.
+
+    On oneself: only stepping down, and only beside another leader (one leaves the team from My teams, never
+    by removing oneself). On another leader: make member or remove, unless they are the last leader. On a
+    member: make leader, a reset link (when resettable_by_leader says so), remove.
+    """
+    if membership.status != "active":
+        return ()
+    if membership.role == "leader":
+        if leader_count <= 1:
+            return ()
+        return ("demote",) if membership.volunteer_id == actor_id else ("demote", "remove")
+    return ("promote", "reset", "remove") if resettable else ("promote", "remove")
+
+
+def member_minutes(*, session: Session, team_id: int, volunteer_ids: list[int]) -> dict[int, int]:
+    """Credited minutes with this team (its activities, voided attendances left out) per volunteer: one
+    grouped query for a page of the roster."""
+    if not volunteer_ids:
+        return {}
+    rows = session.exec(
+        select(Attendance.volunteer_id, func.sum(Attendance.credited_minutes))
+        .join(Activity, Activity.id == Attendance.activity_id)
+        .where(Activity.team_id == team_id, Attendance.volunteer_id.in_(volunteer_ids),
+               Attendance.voided_at.is_(None))
+        .group_by(Attendance.volunteer_id)
+    ).all()
+    return {volunteer_id: int(minutes or 0) for volunteer_id, minutes in rows}
+
+
 def roster(*, team_id: int, query: str = "", status: str = "active"):
     """A statement of (Membership, Volunteer) for a team: leaders first, then by name; search by name or last 4."""
     statement = (
@@ -184,10 +215,12 @@ def own_membership(*, session: Session, volunteer_id: int, team_id: int) -> Memb
 
 
 def _end_membership(session: Session, membership: Membership, actor_id: int, action: str,
-                    reason: str) -> Membership:
+                    reason: str, not_self: bool = False) -> Membership:
     _lock_membership(session, membership, status="active", error="not_member")
     if membership.role == "leader" and _leader_count(session, membership.team_id) <= 1:
         raise TeamError("last_leader")
+    if not_self and membership.volunteer_id == actor_id:
+        raise TeamError("not_on_self")
     old = _state(membership)
     _set(membership, role="member", status="left")
     session.add(membership)

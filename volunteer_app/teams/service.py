@@ -57,6 +57,11 @@ def active_member_counts(*, session: Session, team_ids: list[int]) -> dict[int, 
     return {team_id: count for team_id, count in rows}
 
 
+def active_leader_count(*, session: Session, team_id: int) -> int:
+    """Active leaders of the team (the last one may not step down or be removed)."""
+    return _leader_count(session, team_id)
+
+
 # --- errors ---------------------------------------------------------------------------------------
 
 class TeamError(DomainError):
@@ -79,6 +84,7 @@ class TeamError(DomainError):
         "already_leader": _l("This person is already a leader."),
         "not_leader": _l("This person is not a leader."),
         "last_leader": _l("A team needs at least one leader. Make another member a leader first."),
+        "not_on_self": _l("To leave the team yourself, use Leave on the My teams page."),
         "reset_office_only": _l("Only the Civilization Office can issue a reset link for a leader or an office "
                                 "account."),
     }

@@ -18,20 +18,20 @@ from ..accounts.views import render_reset_link
 from ..activities.finding import team_upcoming
 from ..db import get_session
 from ..extensions import limiter
-from ..models import TEAM_STATUSES, Membership, Team, Unit, Volunteer
+from ..models import TEAM_STATUSES, Membership, Team, Volunteer
 from ..qr import qr_png
-from ..units import office_scope, unit_label
+from ..units import deepest_choice, office_scope, unit_choices, unit_label
 from ..web import (loads, office_or_404, office_required, page_arg, paginate, parse_id, register_lookup,
                    wants_fragment)
 from . import bp
 from .forms import InviteForm, ReasonForm, TeamApplyForm, TeamEditForm
-from .membership import (decide_request, issue_member_reset, join_team, leave_team, membership_in_team, memberships_of,
-                         own_membership, remove_member, resettable_by_leader, roster, set_leader, team_for_member,
-                         team_leader_names)
+from .membership import (decide_request, issue_member_reset, join_team, leave_team, member_actions, member_minutes,
+                         membership_in_team, memberships_of, own_membership, remove_member, resettable_by_leader,
+                         roster, set_leader, team_for_member, team_leader_names)
 from .rules import is_active_leader
-from .service import (TeamError, active_member_counts, applications_of, apply_for_team, decide_team, edit_team,
-                      invite_token, office_teams, pending_team_count, renew_invite, set_team_suspended,
-                      team_for_invite, team_for_leader, team_for_office)
+from .service import (TeamError, active_leader_count, active_member_counts, applications_of, apply_for_team,
+                      decide_team, edit_team, invite_token, office_teams, pending_team_count, renew_invite,
+                      set_team_suspended, team_for_invite, team_for_leader, team_for_office)
 
 MEMBER_ACTIONS = ("approve", "reject", "remove", "promote", "demote", "reset")
 MEMBER_PAGE_UPCOMING = 10  # the member's team page shows the next few; the team's activity list has them all
@@ -70,19 +70,31 @@ def apply():
     """Apply to register a new team; the office decides. Any logged-in volunteer (office: 404)."""
     _volunteer_or_404()
     session = get_session()
-    form = TeamApplyForm(unit_choices=_unit_choices(session))
+    form = TeamApplyForm()
+    district_id, street_id = parse_id(request.form.get("district")), parse_id(request.form.get("street"))
+    community_id = parse_id(request.form.get("community"))
+    unit_errors: list[str] = []
     if form.validate_on_submit():
         try:
             team = apply_for_team(session=session, applicant_id=current_user.id, name=form.name.data,
-                                  unit_id=parse_id(form.unit.data), description=form.description.data or "",
+                                  unit_id=deepest_choice(session=session, district_id=district_id, street_id=street_id,
+                                                         community_id=community_id),
+                                  description=form.description.data or "",
                                   contact_name=form.contact_name.data or "", contact_phone=form.contact_phone.data or "")
         except TeamError as exc:
-            _field_for(form, exc.code).errors.append(exc.message)
+            if exc.code == "bad_unit":
+                unit_errors.append(exc.message)
+            else:
+                _field_for(form, exc.code).errors.append(exc.message)
         else:
             flash(_("Your application for %(name)s was sent to the Civilization Office.", name=team.name), "success")
             return redirect(url_for("teams.my_teams"), code=303)
+    elif request.method == "POST" and deepest_choice(session=session, district_id=district_id, street_id=street_id,
+                                                     community_id=community_id) is None:
+        unit_errors.append(TeamError("bad_unit").message)
     status = 400 if request.method == "POST" else 200
-    return render_template("teams/apply.html", form=form), status
+    return render_template("teams/apply.html", form=form, unit_errors=unit_errors, selected=community_id,
+                           choices=unit_choices(session=session, district_id=district_id, street_id=street_id)), status
 
 
 @bp.post("/teams/<int:team_id>/leave")
@@ -217,9 +229,12 @@ def members(team: Team):
     page = paginate(session=session, statement=roster(team_id=team.id, query=query), page=page_arg(),
                     per_page=current_app.config["PAGE_SIZE"])
     pending = session.exec(roster(team_id=team.id, status="pending")).all()
+    resettable = resettable_by_leader(session=session, rows=page.items)
+    leader_count = active_leader_count(session=session, team_id=team.id)
     context = {"team": team, "page": page, "q": query, "pending": pending, "form": ReasonForm(),
-               "leader_count": sum(1 for m, _v in page.items if m.role == "leader"),
-               "resettable": resettable_by_leader(session=session, rows=page.items)}
+               "actions": {m.id: member_actions(membership=m, actor_id=current_user.id, leader_count=leader_count,
+                                                resettable=m.id in resettable) for m, _v in page.items},
+               "minutes": member_minutes(session=session, team_id=team.id, volunteer_ids=[v.id for _m, v in page.items])}
     if wants_fragment():
         return render_template("teams/_roster.html", **context)
     return render_template("teams/members.html", **context)
@@ -257,6 +272,8 @@ def member_action(team: Team, membership_id: int, action: str):
         flash(_MEMBER_DONE[action]() % {"name": person.name}, "success")
     back = request.form.get("back")
     target = url_for("teams.team_home", team_id=team.id) if back == "team" else url_for("teams.members", team_id=team.id)
+    if person.id == current_user.id and action == "demote":  # stepped down: the roster is no longer theirs
+        target = url_for("home.index")
     return redirect(target, code=303)
 
 
@@ -344,18 +361,8 @@ def _volunteer_or_404() -> None:
         abort(404)
 
 
-def _unit_choices(session) -> list[tuple[int, str]]:
-    units = session.exec(select(Unit)).all()
-    names = {u.id: u.name for u in units}
-    labelled = []
-    for unit in units:
-        ids = [int(p) for p in unit.path.strip("/").split("/") if p.isdigit()]
-        labelled.append((unit.id, " · ".join(names[i] for i in ids if i in names) or unit.name))
-    return sorted(labelled, key=lambda item: item[1])
-
-
 def _field_for(form, code: str):
-    return {"bad_unit": getattr(form, "unit", form.name), "bad_phone": form.contact_phone,
+    return {"bad_phone": form.contact_phone,
             "too_long": form.description}.get(code, form.name)
 
 
