@@ -16,6 +16,24 @@
       window.print();
     }
   });
+  // A resend button marked data-countdown="<seconds>" waits that long before it can be pressed again.
+  document.querySelectorAll("[data-countdown]").forEach(function (button) {
+    var left = parseInt(button.getAttribute("data-countdown"), 10) || 0;
+    var label = button.textContent;
+    var template = button.getAttribute("data-countdown-text") || "{s}";
+    function tick() {
+      if (left <= 0) {
+        button.disabled = false;
+        button.textContent = label;
+        return;
+      }
+      button.disabled = true;
+      button.textContent = template.replace("{s}", String(left));
+      left -= 1;
+      window.setTimeout(tick, 1000);
+    }
+    tick();
+  });
 })();
 // Forms sent back with errors (templates/_macros.html): the first invalid field gets the focus, so a screen reader
 // reads it with its error; once a field is changed its old error no longer applies and is hidden.

@@ -1,4 +1,7 @@
-"""Registration: phone normalisation, duplicates, names, consent, the unit picker, rate limits."""
+"""Registration: phone normalisation, duplicates, names, consent, the unit picker, rate limits.
+
+The code sent by SMS is tested in tests/test_accounts_codes.py; here a test that must succeed first asks for
+a code (helpers.registration_code) and the others send a wrong one: every other rule is checked before it."""
 from __future__ import annotations
 
 import pytest
@@ -7,17 +10,23 @@ from sqlmodel import select
 from volunteer_app.models import Volunteer
 
 from . import factories
+from .helpers import registration_code
 
 
 def form(world, **overrides):
     data = {"name": "周新人", "phone": "13912345678", "password": "good password 1", "password2": "good password 1",
-            "community": str(world.community.id), "consent": "y"}
+            "community": str(world.community.id), "consent": "y", "code": "000000"}
     data.update(overrides)
     return data
 
 
+def coded(client, session, data):
+    """The form with the real code sent to its number."""
+    return {**data, "code": registration_code(client, session, data["phone"])}
+
+
 def test_register_creates_the_account_and_logs_in(client, world, session):
-    response = client.post("/register", data=form(world))
+    response = client.post("/register", data=coded(client, session, form(world)))
     assert response.status_code == 303
     volunteer = session.exec(select(Volunteer).where(Volunteer.phone == "13912345678")).one()
     assert volunteer.name == "周新人" and volunteer.home_unit_id == world.community.id
@@ -27,7 +36,7 @@ def test_register_creates_the_account_and_logs_in(client, world, session):
 
 @pytest.mark.parametrize("typed", ["+86 139-1234-5678", "0086 13912345678", "１３９１２３４５６７８", "139 1234 5678"])
 def test_phone_forms_are_normalised(client, world, session, typed):
-    assert client.post("/register", data=form(world, phone=typed)).status_code == 303
+    assert client.post("/register", data=coded(client, session, form(world, phone=typed))).status_code == 303
     assert session.exec(select(Volunteer.phone).where(Volunteer.name == "周新人")).one() == "13912345678"
 
 
@@ -39,9 +48,12 @@ def test_bad_phones_get_a_message(client, world, typed):
 
 
 def test_number_already_registered_in_another_format(client, world, session):
+    """The stranger is told a code was sent, as for a new number; without the owner's code nothing more."""
+    client.post("/register/code", data={"phone": "+86 138 0000 0003"})
     response = client.post("/register", data=form(world, phone="+86 138 0000 0003"))
     assert response.status_code == 400
-    assert "该手机号已注册" in response.get_data(as_text=True)
+    page = response.get_data(as_text=True)
+    assert "验证码错误" in page and "已注册" not in page
     assert session.exec(select(Volunteer).where(Volunteer.phone == "13800000003")).all().__len__() == 1
 
 
@@ -55,12 +67,12 @@ def test_bad_names_are_refused(client, world, session, name):
 
 
 def test_names_are_trimmed(client, world, session):
-    client.post("/register", data=form(world, name="  周新人  "))
+    client.post("/register", data=coded(client, session, form(world, name="  周新人  ")))
     assert session.exec(select(Volunteer.name).where(Volunteer.phone == "13912345678")).one() == "周新人"
 
 
-def test_script_in_a_name_is_shown_as_text(client, world):
-    client.post("/register", data=form(world, name="<script>x</script>"))
+def test_script_in_a_name_is_shown_as_text(client, world, session):
+    client.post("/register", data=coded(client, session, form(world, name="<script>x</script>")))
     page = client.get("/").get_data(as_text=True)
     assert "<script>x</script>" not in page and "&lt;script&gt;" in page
 
@@ -91,7 +103,8 @@ def test_passwords_must_match_and_be_long_enough(client, world):
     assert client.post("/register", data=form(world, password="short", password2="short")).status_code == 400
 
 
-def test_unit_picker_narrows_by_district(client, world):
+def test_unit_picker_narrows_by_district(client, world, session):
+    registration_code(client, session, "13912345678")
     page = client.get("/register").get_data(as_text=True)
     assert "清和社区" in page and "永安社区" in page  # without script every community is listed, grouped
     fragment = client.get(f"/register/units?district={world.district2.id}", headers={"HX-Request": "true"})
@@ -144,18 +157,19 @@ def test_the_same_registration_sent_many_times_at_once_makes_one_account(app, wo
 
     barrier = threading.Barrier(8)
     answers = []
+    data = coded(app.test_client(), session, form(world))
 
     def register():
         client = app.test_client()
         barrier.wait()
-        answers.append(client.post("/register", data=form(world)).status_code)
+        answers.append(client.post("/register", data=data).status_code)
 
     threads = [threading.Thread(target=register) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
-    assert sorted(answers) == [303] + [400] * 7  # the others are told the number is registered
+    assert sorted(answers) == [303] + [400] * 7  # the others find the code used
     session.rollback()
     assert len(session.exec(select(Volunteer).where(Volunteer.phone == "13912345678")).all()) == 1
 

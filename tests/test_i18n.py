@@ -153,7 +153,8 @@ def visible_text(html: str) -> str:
     return " ".join(parser.parts + parser.attribute_texts)
 
 
-@pytest.mark.parametrize("path", ["/login", "/does-not-exist", "/verify", "/verify/ABCDE12345"])
+@pytest.mark.parametrize("path", ["/login", "/does-not-exist", "/verify", "/verify/ABCDE12345", "/register", "/forgot",
+                                  "/claim"])
 def test_english_pages_show_no_chinese_except_the_language_switch(client, path):
     client.set_cookie("lang", "en")
     response = client.get(path)

@@ -60,10 +60,17 @@ LIMITED: dict[str, Limited] = {
     "privacy.export": Limited("POST", lambda c: "/privacy/export/json", 20, login="13800000003"),
     "privacy.delete": Limited("POST", lambda c: "/privacy/delete", 5, login="13800000003",
                               data=lambda c: {"password": "wrong password", "confirm": "y"}),
+    # Codes by SMS: 2 a minute per number (here: no number, counted per address), then the code pages.
+    "codes.register_code": Limited("POST", lambda c: "/register/code", 2, data=lambda c: {"phone": ""}),
+    "codes.forgot": Limited("POST", lambda c: "/forgot", 2, data=lambda c: {"phone": ""}),
+    "codes.claim": Limited("POST", lambda c: "/claim", 2, data=lambda c: {"phone": ""}),
+    "codes.forgot_verify": Limited("POST", lambda c: "/forgot/verify", 10, data=lambda c: {"code": "1"}),
+    "codes.claim_verify": Limited("POST", lambda c: "/claim/verify", 10, data=lambda c: {"code": "1"}),
     "reports.signals_refresh": Limited("POST", lambda c: "/office/signals/refresh", 2, login="13800000009"),
 }
 # Where the issue asks for limits: login, registration, password reset, invite joining and check-in.
-REQUIRED = {"accounts.login", "accounts.register", "accounts.reset_password", "teams.join", "checkin.scan_post"}
+REQUIRED = {"accounts.login", "accounts.register", "accounts.reset_password", "teams.join", "checkin.scan_post",
+            "codes.register_code", "codes.forgot", "codes.claim"}
 ON_REDIS = ("accounts.login", "teams.join", "checkin.scan_post")
 # Limited helpers that a route calls to count some of its requests (the check-in POST counts refused and
 # repeated attempts only).

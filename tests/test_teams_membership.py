@@ -16,6 +16,7 @@ from volunteer_app.teams import service
 from volunteer_app.teams.service import TeamError
 
 from . import factories
+from .helpers import registration_code
 
 SECRET = "test-secret-key-not-for-production"
 
@@ -52,13 +53,15 @@ def test_anonymous_scanner_keeps_the_invite_through_registration(client, world, 
     token = token_for(world.team_a)
     page = client.get(f"/join/{token}").get_data(as_text=True)
     assert world.team_a.name in page and "注册成为志愿者" in page
+    community, team_id = str(world.community.id), world.team_a.id
+    code = registration_code(client, session, "13912340000")
     response = client.post("/register", data={
         "name": "新队员", "phone": "13912340000", "password": "good password 1", "password2": "good password 1",
-        "community": str(world.community.id), "consent": "y"})
+        "community": community, "consent": "y", "code": code})
     assert response.status_code == 303 and response.headers["Location"] == f"/join/{token}"
     response = client.post(f"/join/{token}")
     assert response.status_code == 303
-    joined = session.exec(select(Membership).join(Team).where(Team.id == world.team_a.id,
+    joined = session.exec(select(Membership).join(Team).where(Team.id == team_id,
                                                               Membership.status == "pending")).all()
     assert len(joined) == 1
     with client.session_transaction() as http_session:

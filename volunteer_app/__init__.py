@@ -42,10 +42,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     auth.init_app(app)
 
+    from . import sms
+
+    sms.init_app(app)
+
     from .accounts import text_size
 
     text_size.init_app(app)
 
+    from .accounts.code_views import bp as codes_bp
     from .accounts.record_views import bp as record_bp
     from .accounts.views import bp as accounts_bp
     from .activities import bp as activities_bp
@@ -65,7 +70,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from .teams.roster_import import views as roster_import_views  # noqa: F401  (routes on teams_bp)
 
     for blueprint in (home_bp, accounts_bp, teams_bp, activities_bp, checkin_bp, reports_bp, privacy_bp,
-                      notices_bp, certificates_bp, record_bp):
+                      notices_bp, certificates_bp, record_bp, codes_bp):
         app.register_blueprint(blueprint)
 
     from .extensions import drop_unused_limiter_pass

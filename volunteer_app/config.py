@@ -24,6 +24,15 @@ ENV_SETTINGS = {
     "BABEL_DEFAULT_LOCALE": ("BABEL_DEFAULT_LOCALE", str),
     "MAX_CONTENT_LENGTH": ("MAX_CONTENT_LENGTH", int),
     "CITY_CODE": ("CITY_CODE", str),
+    # Text messages (volunteer_app/sms): "tencent" sends through Tencent Cloud SMS; unset keeps them in the outbox.
+    "SMS_PROVIDER": ("SMS_PROVIDER", str),
+    "TENCENT_SECRET_ID": ("TENCENT_SECRET_ID", str),
+    "TENCENT_SECRET_KEY": ("TENCENT_SECRET_KEY", str),
+    "TENCENT_SMS_SDK_APP_ID": ("TENCENT_SMS_SDK_APP_ID", str),
+    "TENCENT_SMS_SIGN_NAME": ("TENCENT_SMS_SIGN_NAME", str),
+    "TENCENT_SMS_REGION": ("TENCENT_SMS_REGION", str),
+    "TENCENT_SMS_TEMPLATES": ("TENCENT_SMS_TEMPLATES", str),  # "code=1001,register_taken=1002,..."
+    "SMS_NOTICE_KINDS": ("SMS_NOTICE_KINDS", str),  # "signup_admitted,activity_cancelled": also sent by SMS
     "CITY_OFFICE_NAME": ("CITY_OFFICE_NAME", str),
 }
 
@@ -55,6 +64,8 @@ class Defaults:
     TRUSTED_PROXIES = 0  # how many reverse proxies set X-Forwarded-For in front of the app
     TRUSTED_HOSTS: list[str] | None = None
     CITY_CODE = "330100"  # the city's administrative division code, the prefix of every volunteer number
+    SMS_PROVIDER = "outbox"  # development and the demo: messages kept for the office's outbox page
+    SMS_NOTICE_KINDS: tuple[str, ...] | str = ()  # no notice goes out by SMS unless named
     # The body that issues certificates of service (志愿服务记录证明), printed on each one and on /verify.
     CITY_OFFICE_NAME = "市文明办"
     STAR_LEVEL_HOURS = (100, 300, 600, 1000, 1500)

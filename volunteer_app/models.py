@@ -52,6 +52,7 @@ IMPORT_KINDS = ("teams", "volunteers")
 IMPORT_STATUSES = ("queued", "validating", "writing", "done", "failed")
 CORRECTION_KINDS = ("fix", "missing")  # a recorded attendance is wrong; I was there but am not recorded
 CORRECTION_STATUSES = ("open", "accepted", "declined")
+SMS_CODE_PURPOSES = ("register", "reset", "claim")
 CERTIFICATE_STATUSES = ("valid", "revoked", "superseded")
 
 
@@ -462,6 +463,38 @@ class CorrectionRequest(SQLModel, table=True):
     resolved_at: datetime | None = None
     resolved_minutes: int | None = None  # the credited minutes after an accepted request
     answer: str | None = Field(default=None, max_length=500)  # the leader's reason
+
+
+class SmsCode(SQLModel, table=True):
+    """A 6-digit code sent by SMS to prove a phone is yours (accounts/codes.py): registration, reset, claim.
+
+    Only a keyed hash of the code is stored. The rows also count the codes sent per number and day, so the
+    daily limit holds across app servers.
+    """
+
+    __tablename__ = "sms_code"
+    __table_args__ = (Index("ix_sms_code_phone_created", "phone", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    purpose: str = Field(max_length=16)  # SMS_CODE_PURPOSES
+    phone: str = Field(max_length=11)
+    code_hash: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    expires_at: datetime
+    tries: int = Field(default=0)
+    used_at: datetime | None = None
+
+
+class SmsOutbox(SQLModel, table=True):
+    """A text message kept instead of sent (development and the demo; sms/outbox.py), shown to the office."""
+
+    __tablename__ = "sms_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    phone: str = Field(max_length=11)
+    template: str = Field(max_length=30)
+    params: list = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class ImportJob(SQLModel, table=True):

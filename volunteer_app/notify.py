@@ -3,10 +3,11 @@
     send(*, session, volunteer_id, kind, activity_id=None, team_id=None, params=None, dedupe_key=None) -> bool
 
 The in-app notice centre is the Notice table itself: `send` always writes a row there, then hands the notice
-to the other channels (`NOTICE_CHANNELS` in the app config: callables taking the Notice; the SMS channel of
-the certificates issue plugs in here). A notice with a `dedupe_key` goes out at most once, even when two
-senders race (the unique key decides; the loser writes nothing and returns False). Like the services, `send`
-only flushes; the caller's transaction commits it.
+to the other channels (`NOTICE_CHANNELS` in the app config: callables taking the Notice). A channel marked
+`after_commit = True` (the SMS channel, sms/notices.py) is held until the caller's transaction commits and
+dropped if it rolls back; the others run at once, inside the transaction. A notice with a `dedupe_key` goes
+out at most once, even when two senders race (the unique key decides; the loser writes nothing and returns
+False). Like the services, `send` only flushes; the caller's transaction commits it.
 
 What a notice is about comes from its row: `activity_id` for every kind but join_approved (`team_id`). The text
 is rendered when read (volunteer_app/notices/render.py), in the reader's language, from the activity or team
@@ -19,10 +20,14 @@ so a moved activity reminds again).
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 from .models import Notice, utcnow
+
+_QUEUE = "notices_after_commit"
+_HOOKED = "notices_after_commit_hooked"
 
 # The kinds of notice; each has its text in volunteer_app/notices/render.py.
 KINDS = (
@@ -46,8 +51,35 @@ def send(*, session: Session, volunteer_id: int, kind: str, activity_id: int | N
         return False
     notice = Notice(id=row.id, **values)
     for channel in (current_app.config.get("NOTICE_CHANNELS", ()) if has_app_context() else ()):
-        channel(notice)
+        if getattr(channel, "after_commit", False):
+            _after_commit(session, channel, notice)
+        else:
+            channel(notice)
     return True
+
+
+def _after_commit(session: Session, channel, notice: Notice) -> None:
+    """Hold the notice for channel until session commits (a rollback drops it): an SMS must not go out for
+    something that did not happen. The channel runs outside the transaction and must not raise."""
+    queue = session.info.setdefault(_QUEUE, [])
+    if not session.info.get(_HOOKED):
+        event.listen(session, "after_commit", _run_queue)
+        event.listen(session, "after_rollback", _drop_queue)
+        session.info[_HOOKED] = True
+    queue.append((channel, notice))
+
+
+def _run_queue(session: Session) -> None:
+    queue, session.info[_QUEUE] = session.info.get(_QUEUE, []), []
+    for channel, notice in queue:
+        try:
+            channel(notice)
+        except Exception:  # committed already: a channel's failure is logged, never the person's error
+            current_app.logger.exception("notice channel %r failed for notice %s", channel, notice.id)
+
+
+def _drop_queue(session: Session) -> None:
+    session.info[_QUEUE] = []
 
 
 def reminder_key(kind: str, *, activity_id: int, volunteer_id: int, starts_at) -> str:

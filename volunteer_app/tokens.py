@@ -18,6 +18,10 @@ A poster token is honoured inside the activity window plus POSTER_MARGIN.
 Hashed tokens: `new_hashed_token()` gives a random token to show once and the SHA-256 to store;
 `token_hash(token)` finds it again. Password reset links use them (one use, 24 h: accounts/service.py).
 
+Short codes (the 6 digits sent by SMS, accounts/codes.py): `new_short_code()`; stored as `short_code_hash(...)`,
+the signature under purpose "sms_code" of purpose, phone and code. A million codes are quick to try against a
+plain SHA-256, so this hash is keyed by the app secret: a copy of the table alone does not give the codes away.
+
 Coming kinds take a new purpose (certificate verification: `sign(secret_key, "certificate", body)`)
 or a hashed token (API keys), never a scheme of their own.
 """
@@ -193,6 +197,16 @@ def new_hashed_token() -> tuple[str, str]:
 def token_hash(token: str) -> str:
     """The SHA-256 (hex) under which a hashed token is stored and found."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def new_short_code() -> str:
+    """Six random digits, for a code sent by SMS."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def short_code_hash(secret_key: str, *, purpose: str, phone: str, code: str) -> str:
+    """The keyed hash under which a short code is stored: valid only for its purpose and phone."""
+    return sign(secret_key, "sms_code", f"{purpose}.{phone}.{code}")
 
 
 def sign(secret_key: str, purpose: str, body: str) -> str:

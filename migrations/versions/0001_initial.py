@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-12-03 18:36:10.619589
+Create Date: 2026-12-03 18:48:27.727488
 """
 from typing import Sequence, Union
 
@@ -56,6 +56,31 @@ def upgrade() -> None:
     sa.Column('findings', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('sms_code',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('purpose', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
+    sa.Column('code_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('tries', sa.Integer(), nullable=False),
+    sa.Column('used_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sms_code', schema=None) as batch_op:
+        batch_op.create_index('ix_sms_code_phone_created', ['phone', 'created_at'], unique=False)
+
+    op.create_table('sms_outbox',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('phone', sqlmodel.sql.sqltypes.AutoString(length=11), nullable=False),
+    sa.Column('template', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False),
+    sa.Column('params', sa.JSON(), nullable=False),
+    sa.Column('created_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('sms_outbox', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sms_outbox_created_at'), ['created_at'], unique=False)
+
     op.create_table('theme',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('code', sqlmodel.sql.sqltypes.AutoString(length=40), nullable=False),
@@ -516,6 +541,14 @@ def downgrade() -> None:
 
     op.drop_table('unit')
     op.drop_table('theme')
+    with op.batch_alter_table('sms_outbox', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sms_outbox_created_at'))
+
+    op.drop_table('sms_outbox')
+    with op.batch_alter_table('sms_code', schema=None) as batch_op:
+        batch_op.drop_index('ix_sms_code_phone_created')
+
+    op.drop_table('sms_code')
     op.drop_table('signal_run')
     with op.batch_alter_table('signal_finding', schema=None) as batch_op:
         batch_op.drop_index('ix_signal_finding_kind_starts')

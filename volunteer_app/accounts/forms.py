@@ -15,6 +15,31 @@ def mainland_mobile(_form, field) -> None:
         raise ValidationError(_l("Enter an 11-digit mainland mobile number."))
 
 
+def code_field():
+    """The 6-digit code from the text message: phones offer it from the SMS (one-time-code) on a digit pad."""
+    return StringField(
+        _l("Code from the text message"),
+        validators=[DataRequired(_l("Enter the 6-digit code from the text message.")),
+                    Length(max=12, message=_l("Too long."))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code", "pattern": "[0-9]*", "maxlength": 6},
+    )
+
+
+def phone_field():
+    return StringField(
+        _l("Mobile number"),
+        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32, message=_l("Too long.")),
+                    mainland_mobile],
+        render_kw={"inputmode": "tel", "autocomplete": "tel"},
+    )
+
+
+class CodeRequestForm(FlaskForm):
+    """Step one of registration, forgot password and claim: the number to send a code to."""
+
+    phone = phone_field()
+
+
 class LoginForm(FlaskForm):
     phone = StringField(
         _l("Mobile number"),
@@ -50,18 +75,22 @@ class RegisterForm(NewPasswordMixin, FlaskForm):
         validators=[DataRequired(_l("Enter your name.")), Length(max=40, message=_l("Too long."))],
         render_kw={"autocomplete": "name"},
     )
-    phone = StringField(
-        _l("Mobile number"),
-        validators=[DataRequired(_l("Enter your mobile number.")), Length(max=32, message=_l("Too long.")),
-                    mainland_mobile],
-        render_kw={"inputmode": "tel", "autocomplete": "tel"},
-    )
+    phone = phone_field()
+    code = code_field()
     # Rendered by the unit picker (district → street → community); validated by the service.
     community = HiddenField(_l("Community"))
     consent = BooleanField(_l("I have read the privacy notice and agree"))
 
 
 class ResetPasswordForm(NewPasswordMixin, FlaskForm):
+    consent = BooleanField(_l("I have read the privacy notice and agree"))
+
+
+class CodePasswordForm(NewPasswordMixin, FlaskForm):
+    """Step two of forgot password and claim: the number (kept from step one), its code, a new password."""
+
+    phone = HiddenField(validators=[DataRequired(_l("Enter your mobile number.")), mainland_mobile])
+    code = code_field()
     consent = BooleanField(_l("I have read the privacy notice and agree"))
 
 

@@ -17,6 +17,7 @@ from ..models import Activity, Attendance, Membership, PasswordReset, Team, Them
 from ..teams.rules import active_member
 from ..units import community, units_in_scope
 from . import numbers
+from .codes import use_code
 from .phone import mask_phone, normalise_phone
 
 # Checked against when the phone is unknown, so that a wrong phone costs as long as a wrong password.
@@ -127,9 +128,12 @@ def create_volunteer(
 
 
 def register_volunteer(
-    *, session: Session, name: str, phone: str, password: str, community_id: int | None, consent: bool
+    *, session: Session, name: str, phone: str, password: str, community_id: int | None, consent: bool,
+    code: str | None, secret_key: str, now: datetime | None = None,
 ) -> Volunteer:
-    """Self-registration: every rule checked, in the order a person reads the form."""
+    """Self-registration: every rule checked, in the order a person reads the form, then the SMS code that proves
+    the phone is theirs (codes.py). A number that has an account is refused only after its code is right, so a
+    stranger who typed someone else's number learns nothing."""
     clean = clean_name(name)
     if normalise_phone(phone) is None:
         raise AccountError("bad_phone")
@@ -138,6 +142,7 @@ def register_volunteer(
         raise AccountError("bad_unit")
     if not consent:
         raise AccountError("consent_required")
+    use_code(session=session, purpose="register", phone=phone, code=code, secret_key=secret_key, now=now)
     return create_volunteer(
         session=session, name=clean, phone=phone, password=password, home_unit_id=community_id, consent=True
     )

@@ -12,7 +12,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
-from ..db import get_session
+from ..db import commit, get_session
 from ..extensions import limiter
 from ..i18n import is_safe_redirect
 from ..models import Volunteer
@@ -20,7 +20,9 @@ from ..qr import qr_png
 from ..units import office_scope, unit_choices, unit_label
 from ..web import office_or_404, page_arg, paginate, parse_id, wants_fragment
 from .auth import User
-from .forms import LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
+from .codes import COUNTED, CodeError
+from .forms import CodeRequestForm, LoginForm, PersonSearchForm, RegisterForm, ResetPasswordForm
+from .pending import forget_pending, pending_phone, render_step_one, wait_seconds
 from .phone import normalise_phone
 from .text_size import adopt_device_choice
 from .service import (AccountError, attendance_history, authenticate, end_sessions, issue_password_reset, my_record,
@@ -149,23 +151,33 @@ def _end_sessions_and_log_out() -> None:
 @limiter.limit("300 per minute; 3000 per hour", methods=["POST"], error_message=lambda: _(
     "Too many registrations from this network right now. Please wait a minute and try again."))
 def register():
-    """A new volunteer registers (name, mobile, password, community, consent). Anyone not logged in."""
+    """A new volunteer registers: the number gets a code (codes.register_code), then name, code, password,
+    community, consent. Anyone not logged in."""
     if current_user.is_authenticated:
         return redirect(after_login_target())
-    form = RegisterForm()
+    phone = None if request.args.get("again") else pending_phone("register")
+    if request.method == "GET" and phone is None:
+        return render_step_one("register", CodeRequestForm())
+    form = RegisterForm(phone=phone)
     session = get_session()
     if form.validate_on_submit():
         try:
             volunteer = register_volunteer(
                 session=session, name=form.name.data, phone=form.phone.data, password=form.password.data,
-                community_id=parse_id(form.community.data), consent=bool(form.consent.data),
+                community_id=parse_id(form.community.data), consent=bool(form.consent.data), code=form.code.data,
+                secret_key=current_app.config["SECRET_KEY"],
             )
+        except CodeError as exc:
+            if exc.code in COUNTED:
+                commit()  # the wrong guess counts although the page answers 400
+            form.code.errors = list(form.code.errors) + [exc.message]
         except AccountError as exc:
             target = {"bad_name": form.name, "bad_phone": form.phone, "phone_taken": form.phone,
                       "weak_password": form.password, "bad_unit": form.community,
                       "consent_required": form.consent}.get(exc.code, form.name)
             target.errors = list(target.errors) + [exc.message]
         else:
+            forget_pending("register")
             start_session(volunteer)
             flash(_("Welcome! Your account is ready."), "success")
             return redirect(after_login_target(), code=303)
@@ -178,8 +190,8 @@ def register():
     choices = unit_choices(session=session, district_id=parse_id(request.form.get("district")),
                            street_id=parse_id(request.form.get("street")))
     status = 400 if request.method == "POST" else 200
-    return render_template("accounts/register.html", form=form, choices=choices,
-                           selected=parse_id(form.community.data)), status
+    return render_template("accounts/register.html", form=form, choices=choices, wait=wait_seconds(
+        normalise_phone(form.phone.data)), selected=parse_id(form.community.data)), status
 
 
 @bp.get("/register/units")

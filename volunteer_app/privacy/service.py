@@ -3,9 +3,10 @@
 Deleting an account anonymises the volunteer row instead of removing it: the attendances stay,
 attached to a nameless row, so every tally the office reported (场次, 人次, 人数, hours) stays true.
 What identifies the person goes: name, phone, password, sessions, open reset links, memberships,
-their phone as a team's contact, and their notices. Issued certificates stay verifiable (the verification
-page then names the holder as deleted). Their correction requests stay as nameless counts without their words or
-the leader's answer (an open one is closed, so no leader is asked about a deleted person). Their sign-ups for
+their phone as a team's contact, their notices, and the SMS codes and demo texts sent to their number. Issued
+certificates stay verifiable (the verification page then names the holder as deleted). Their correction requests
+stay as nameless counts without their words or the leader's answer (an open one is closed, so no leader is asked
+about a deleted person). Their sign-ups for
 activities still to come are cancelled (the places are freed); past sign-ups stay as nameless counts (no-shows), without the leader's reason.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, select
 from werkzeug.security import check_password_hash
 
@@ -28,8 +29,8 @@ from . import labels
 from ..activities import signups
 from ..errors import DomainError
 from ..labels import METHOD_LABELS
-from ..models import (Activity, Attendance, CorrectionRequest, Membership, PasswordReset, Signup, Team, Theme, Unit,
-                      Volunteer, utcnow)
+from ..models import (Activity, Attendance, CorrectionRequest, Membership, PasswordReset, Signup, SmsCode, SmsOutbox,
+                      Team, Theme, Unit, Volunteer, utcnow)
 from ..notices.service import delete_notices_of, export_rows
 from ..teams.rules import active_leader
 
@@ -277,6 +278,9 @@ def delete_account(*, session: Session, volunteer_id: int, password: str) -> Vol
         select(PasswordReset).where(PasswordReset.volunteer_id == volunteer_id, PasswordReset.used_at.is_(None))
     ):
         reset.used_at = now
+    if old_phone:  # codes and demo texts sent to the number name it too
+        session.execute(delete(SmsCode).where(SmsCode.phone == old_phone))
+        session.execute(delete(SmsOutbox).where(SmsOutbox.phone == old_phone))
     released = _release_signups(session, volunteer_id, now)
     notices = delete_notices_of(session=session, volunteer_id=volunteer_id)
     requests = _anonymise_requests(session, volunteer_id, now)
