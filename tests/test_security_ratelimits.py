@@ -66,6 +66,11 @@ LIMITED: dict[str, Limited] = {
     "codes.claim": Limited("POST", lambda c: "/claim", 2, data=lambda c: {"phone": ""}),
     "codes.forgot_verify": Limited("POST", lambda c: "/forgot/verify", 10, data=lambda c: {"code": "1"}),
     "codes.claim_verify": Limited("POST", lambda c: "/claim/verify", 10, data=lambda c: {"code": "1"}),
+    # Certificates: issuing and downloading per account, verifying per address (no login).
+    "certificates.mine": Limited("POST", lambda c: "/me/certificates", 30, login="13800000003"),
+    "certificates.download": Limited("GET", lambda c: "/me/certificates/999999.pdf", 60, login="13800000003"),
+    "certificates.verify": Limited("GET", lambda c: "/verify/NOSUCHCODE", 30),
+    "certificates.verify_form": Limited("GET", lambda c: "/verify?code=NOSUCHCODE", 30),
     "reports.signals_refresh": Limited("POST", lambda c: "/office/signals/refresh", 2, login="13800000009"),
 }
 # Where the issue asks for limits: login, registration, password reset, invite joining and check-in.
