@@ -83,7 +83,11 @@ def test_large_text_is_chosen_once_and_every_page_stays_usable(new_phone, app, s
 def test_registration_errors_are_announced_focused_and_go_once_fixed(new_phone, world):
     phone = new_phone()
     phone.goto("/register")
-    phone.click("button[type=submit]")
+    phone.fill("#phone", "13912345678")  # step one: the number gets a code; step two is the form checked here
+    phone.locator("form button[type=submit]").first.click()
+    phone.wait_for_url("**/register")
+    phone.locator("#code").wait_for()
+    phone.locator("#register-form button.big").click()
     phone.wait_for_load_state()
     errors = phone.locator(".field-error:visible")
     assert errors.count() >= 4
@@ -92,12 +96,12 @@ def test_registration_errors_are_announced_focused_and_go_once_fixed(new_phone, 
         assert error.get_attribute("role") == "alert"
         described = phone.locator(f"[aria-describedby='{error.get_attribute('id')}']")
         assert described.count() == 1 and described.get_attribute("aria-invalid") == "true"
-    assert phone.evaluate("document.activeElement.id") == "name"  # the first invalid field
+    assert phone.evaluate("document.activeElement.id") == "code"  # the first invalid field (the code comes first)
     shot(phone, "register-errors-normal")
 
     phone.fill("#name", "王小红")
-    phone.fill("#phone", "13912345678")
-    assert phone.locator("#name-error").is_hidden() and phone.locator("#phone-error").is_hidden()
+    phone.fill("#code", "123456")
+    assert phone.locator("#name-error").is_hidden() and phone.locator("#code-error").is_hidden()
     assert phone.locator("#name").get_attribute("aria-invalid") is None
     assert phone.locator("#password-error").is_visible()  # not yet changed: its error stays
     phone.check("#consent")
