@@ -208,6 +208,24 @@ def test_the_leader_finds_and_checks_in_an_admitted_outsider_by_hand(client, aut
         "leader_manual"
 
 
+def test_the_live_list_marks_who_came_without_a_place(client, auth, session, world):
+    activity = factories.make_activity(session, world.team_a, status="open", audience="city", capacity=5)
+    session.add(Signup(activity_id=activity.id, volunteer_id=world.member_a.id, status="admitted"))
+    activity.admitted_count = 1
+    session.add(activity)
+    factories.make_attendance(session, activity, world.member_a)
+    factories.make_attendance(session, activity, world.member_b, method="leader_manual")  # a walk-in member
+    plain = factories.make_activity(session, world.team_a, status="open", title="不招募的活动")
+    factories.make_attendance(session, plain, world.member_b)
+    session.commit()
+    auth.login(world.leader_a.phone)
+    rows = client.get(f"/activities/{activity.id}/live", headers=HX).get_data(as_text=True).split("<li>")[1:]
+    marked = {row.split("</strong>")[0].split("<strong>")[1]: "现场加入" in row for row in rows}
+    assert marked == {world.member_a.name: False, world.member_b.name: True}
+    # an activity that took no sign-ups marks nobody
+    assert "现场加入" not in client.get(f"/activities/{plain.id}/live", headers=HX).get_data(as_text=True)
+
+
 def test_a_headcount_below_those_admitted_is_named_beside_the_field(client, auth, session, world):
     activity = factories.make_activity(session, world.team_a, audience="city", capacity=3, admitted_count=2,
                                        starts_at=utcnow().replace(second=0, microsecond=0) + timedelta(days=2))

@@ -12,7 +12,7 @@ from .. import tokens
 from ..db import get_session
 from ..errors import DomainError
 from ..extensions import limiter
-from ..models import Activity, Attendance, Membership, Photo, Team, Theme, Volunteer, utcnow
+from ..models import Activity, Attendance, Membership, Photo, Signup, Team, Theme, Volunteer, utcnow
 from ..qr import cached_qr_png
 from ..teams.rules import active_member, is_active_leader, is_active_member
 from ..web import loads, wants_fragment
@@ -202,12 +202,16 @@ def _poster_token(activity: Activity) -> str:
 def _live_context(activity: Activity) -> dict:
     session = get_session()
     total, still_in = service.live_count(session=session, activity_id=activity.id)
+    # Each with their sign-up's status (None: they came without signing up, a walk-in).
     recent = session.exec(
-        select(Attendance, Volunteer).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+        select(Attendance, Volunteer, Signup.status).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
+        .outerjoin(Signup, (Signup.activity_id == Attendance.activity_id) & (Signup.volunteer_id == Volunteer.id))
         .where(Attendance.activity_id == activity.id, Attendance.voided_at.is_(None))
         .order_by(Attendance.checked_in_at.desc(), Attendance.id.desc()).limit(50)
     ).all()
-    return {"total": total, "still_in": still_in, "recent": recent, "poll": LIVE_POLL_SECONDS}
+    recruited = activity.admitted_count > 0 or session.exec(
+        select(Signup.id).where(Signup.activity_id == activity.id).limit(1)).first() is not None
+    return {"total": total, "still_in": still_in, "recent": recent, "poll": LIVE_POLL_SECONDS, "recruited": recruited}
 
 
 def _roster_search(activity: Activity, query: str) -> list[Volunteer]:
