@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlmodel import select
 
 from volunteer_app.accounts import numbers
+from volunteer_app.accounts.codes import request_code
 from volunteer_app.accounts.record import attendance_for_viewer, record_access
 from volunteer_app.accounts.service import create_volunteer, register_volunteer
 from volunteer_app.activities import correction_requests as cr
@@ -30,8 +32,13 @@ def _closed(session, team, *, days_ago: float = 1, hours: float = 2, title: str 
 def test_every_path_gives_a_valid_unique_number(app, session, world):
     with app.app_context():
         made = create_volunteer(session=session, name="新人", phone="13900000111", password="long enough pw")
-        registered = register_volunteer(session=session, name="注册", phone="13900000112",
-                                        password="long enough pw", community_id=world.community.id, consent=True)
+        sent = []  # the text message the new volunteer reads: its first parameter is the code
+        sender = SimpleNamespace(send=lambda *, session, phone, template, params: sent.append(params[0]))
+        secret = app.config["SECRET_KEY"]
+        request_code(session=session, purpose="register", phone="13900000112", secret_key=secret, sender=sender)
+        registered = register_volunteer(session=session, name="注册", phone="13900000112", code=sent[0],
+                                        secret_key=secret, password="long enough pw",
+                                        community_id=world.community.id, consent=True)
     people = session.exec(select(Volunteer)).all()
     assert all(p.volunteer_no and numbers.is_valid(p.volunteer_no) for p in people)
     assert len({p.volunteer_no for p in people}) == len(people)
