@@ -160,7 +160,9 @@ def test_every_page_with_htmx_attributes_loads_htmx_and_says_so():
 
 def test_pages_load_htmx_only_when_they_use_it(client, auth, world):
     assert "htmx" not in client.get("/login").get_data(as_text=True)
-    assert "/vendor/htmx-" in client.get("/register").get_data(as_text=True)  # the cascading unit picker
+    assert "htmx" not in client.get("/register").get_data(as_text=True)  # step one: the number only
+    assert client.post("/register/code", data={"phone": "13912345678"}).status_code == 303
+    assert "/vendor/htmx-" in client.get("/register").get_data(as_text=True)  # step two: the cascading unit picker
     for page in ("/login", "/register"):
         assert "chart-" not in client.get(page).get_data(as_text=True)
     auth.login(world.member_a.phone)
