@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from sqlalchemy import func
 from sqlmodel import select
 
-from volunteer_app.activities.service import live_count
+from volunteer_app.activities.reading import live_count
 from volunteer_app import tokens
 from volunteer_app.models import Activity, Attendance
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import re
 
-from volunteer_app.activities.service import close_activity, live_count
+from volunteer_app.activities.reading import live_count
+from volunteer_app.activities.service import close_activity
 from volunteer_app.checkin import service as checkin
 from volunteer_app import tokens
 from volunteer_app.models import Activity

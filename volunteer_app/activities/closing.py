@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session
 
 from ..models import Activity, utcnow
-from .service import live_count
+from .reading import live_count
 
 EARLY_WARNING = timedelta(minutes=15)  # closing earlier than this before the planned end is worth a warning
 

@@ -17,7 +17,7 @@ from ..labels import SIGNUP_LABELS
 from ..models import Team, Theme, Unit
 from ..units import unit_label
 from ..web import loads, page_arg
-from . import bp, finding, service
+from . import bp, finding, reading
 from . import view_helpers  # noqa: F401  (registers the look-ups this module loads by)
 
 DISTANCE_LABELS = (_l("your community"), _l("your street"), _l("your district"), _l("elsewhere in the city"))
@@ -38,7 +38,7 @@ def find():
     session = get_session()
     zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
     context = {"raw": request.args, "error": None, "page": None, "f": None,
-               "themes": service.themes(session=session), "areas": finding.area_choices(session=session)}
+               "themes": reading.themes(session=session), "areas": finding.area_choices(session=session)}
     status = 200
     try:
         f = finding.parse_filter(request.args, session=session, zone=zone)

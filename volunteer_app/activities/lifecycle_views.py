@@ -12,7 +12,7 @@ from ..errors import DomainError
 from ..models import Activity, Team, utcnow
 from ..teams.rules import is_active_leader
 from ..web import loads
-from . import bp, finding, service
+from . import bp, finding, reading, service
 from .closing import close_preview
 from .forms import ActivityForm, ReasonForm, to_local_naive, to_utc
 from .view_helpers import audience_choices, audience_fields, run_action, theme_choices
@@ -30,7 +30,7 @@ def team_list(team: Team):
     if not is_active_leader(session, team.id, current_user.id):
         return render_template("activities/team_upcoming.html", team=team,
                                upcoming=finding.team_upcoming(session=session, team_id=team.id))
-    groups = service.team_activities(session=session, team_id=team.id)
+    groups = reading.team_activities(session=session, team_id=team.id)
     return render_template("activities/list.html", team=team, groups=groups)
 
 

@@ -16,7 +16,7 @@ from ..models import Activity, Attendance, Membership, Photo, Signup, Team, Them
 from ..qr import cached_qr_png
 from ..teams.rules import active_member, is_active_leader, is_active_member
 from ..web import loads, wants_fragment
-from . import bp, corrections, service, signup_roster
+from . import bp, corrections, reading, signup_roster
 from . import photos as photo_service
 from .forms import AddMissedForm
 from .view_helpers import member_choices
@@ -33,7 +33,7 @@ def detail(activity: Activity):
     session = get_session()
     is_leader = is_active_leader(session, activity.team_id, current_user.id)
     team = session.get(Team, activity.team_id)
-    rows = service.attendances_with_people(session=session, activity_id=activity.id)
+    rows = reading.attendances_with_people(session=session, activity_id=activity.id)
     correction_block = corrections.may_correct(session=session, activity=activity, actor_id=current_user.id)
     add_form = AddMissedForm(prefix="add")
     add_form.volunteer.choices = member_choices(activity, exclude={a.volunteer_id for a, _v in rows})
@@ -201,7 +201,7 @@ def _poster_token(activity: Activity) -> str:
 
 def _live_context(activity: Activity) -> dict:
     session = get_session()
-    total, still_in = service.live_count(session=session, activity_id=activity.id)
+    total, still_in = reading.live_count(session=session, activity_id=activity.id)
     # Each with their sign-up's status (None: they came without signing up, a walk-in).
     recent = session.exec(
         select(Attendance, Volunteer, Signup.status).join(Volunteer, Volunteer.id == Attendance.volunteer_id)

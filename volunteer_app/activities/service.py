@@ -1,4 +1,4 @@
-"""Activities: create, edit, open, cancel, close (and close the overdue ones), and read them.
+"""Activities: create, edit, open, cancel, close (and close the overdue ones); who leads one.
 
 Public functions (keyword-only `session`; they only flush; errors are ActivityError with stable codes):
 
@@ -13,7 +13,8 @@ Public functions (keyword-only `session`; they only flush; errors are ActivityEr
     regenerate_secret(*, session, activity_id, actor_id) -> Activity
 
 Corrections after close (adjust, void, add a missed volunteer) are in corrections.py, the retro log of a
-past activity in retro.py; both build on this module and raise its ActivityError.
+past activity in retro.py; both build on this module and raise its ActivityError. Reading (a viewer's look-up,
+a team's list, attendances, the live count, themes) is in reading.py.
 
 Codes: not_starting_now, bad_window, too_long, too_far_ahead, bad_theme, bad_fence, bad_headcount, not_editable,
 not_open, closed, cancelled, ended, not_closed, reason_required, too_late_for_leader, not_allowed, bad_minutes,
@@ -33,7 +34,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import case, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from .. import audit
@@ -323,61 +324,6 @@ def regenerate_secret(*, session: Session, activity_id: int, actor_id: int) -> A
     return activity
 
 
-# --- reading ------------------------------------------------------------------------------
-
-
-def activity_for_leader(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
-    """The activity if volunteer_id actively leads its team (else None → 404)."""
-    activity = session.get(Activity, activity_id)
-    if activity is None or not is_active_leader(session, activity.team_id, volunteer_id):
-        return None
-    return activity
-
-
-def activity_for_viewer(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
-    """The activity for its team's leaders or the office (within its unit); else None (→ 404)."""
-    activity = session.get(Activity, activity_id)
-    if activity is None:
-        return None
-    if is_active_leader(session, activity.team_id, volunteer_id) or _office_may(session, activity, volunteer_id):
-        return activity
-    return None
-
-
-def team_activities(*, session: Session, team_id: int) -> dict[str, list[Activity]]:
-    """The team's activities grouped: open, upcoming (scheduled), closed, cancelled; newest first."""
-    groups: dict[str, list[Activity]] = {"open": [], "scheduled": [], "closed": [], "cancelled": []}
-    rows = session.exec(select(Activity).where(Activity.team_id == team_id).order_by(Activity.starts_at.desc())
-                        .limit(500)).all()
-    for activity in rows:
-        groups[activity.status].append(activity)
-    groups["scheduled"].reverse()  # soonest first
-    return groups
-
-
-def attendances_with_people(*, session: Session, activity_id: int) -> list[tuple[Attendance, Volunteer]]:
-    """Every attendance of the activity with its volunteer, in check-in order."""
-    return list(session.exec(
-        select(Attendance, Volunteer).join(Volunteer, Volunteer.id == Attendance.volunteer_id)
-        .where(Attendance.activity_id == activity_id).order_by(Attendance.checked_in_at, Attendance.id)
-    ).all())
-
-
-def live_count(*, session: Session, activity_id: int) -> tuple[int, int]:
-    """(checked in so far, still in) among the non-voided attendances."""
-    total, still_in = session.exec(
-        select(func.count(Attendance.id),
-               func.coalesce(func.sum(case((Attendance.checked_out_at.is_(None), 1), else_=0)), 0))
-        .where(Attendance.activity_id == activity_id, Attendance.voided_at.is_(None))
-    ).one()
-    return int(total), int(still_in)
-
-
-def themes(*, session: Session) -> list[Theme]:
-    """Active themes in their display order."""
-    return list(session.exec(select(Theme).where(Theme.is_active.is_(True)).order_by(Theme.sort_order)).all())
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -415,6 +361,14 @@ def _running_team(session: Session, team_id: int, actor_id: int) -> Team:
     if team.status != "active":
         raise ActivityError("team_suspended")
     return team
+
+
+def activity_for_leader(*, session: Session, volunteer_id: int, activity_id: int) -> Activity | None:
+    """The activity if volunteer_id actively leads its team (else None → 404)."""
+    activity = session.get(Activity, activity_id)
+    if activity is None or not is_active_leader(session, activity.team_id, volunteer_id):
+        return None
+    return activity
 
 
 def _leader_activity(session: Session, activity_id: int, actor_id: int) -> Activity:

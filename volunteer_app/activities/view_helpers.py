@@ -19,7 +19,7 @@ from ..teams.rules import active_member
 from ..teams.membership import team_for_member
 from ..teams.service import team_for_leader
 from ..web import register_lookup
-from . import bp, finding, service
+from . import bp, finding, reading, service
 
 STATUS_LABELS = {
     "scheduled": _l("upcoming"),
@@ -42,7 +42,7 @@ def _active_team_for_leader(*, session, volunteer_id: int, team_id: int) -> Team
 # What a view may act on: the URL parameter it comes from, and the look-up through what the user may see.
 register_lookup("active_team", "team_id", _active_team_for_leader)  # an active team the user leads
 register_lookup("led_activity", "activity_id", service.activity_for_leader)  # an activity of a team the user leads
-register_lookup("seen_activity", "activity_id", service.activity_for_viewer)  # ... or one the office may see
+register_lookup("seen_activity", "activity_id", reading.activity_for_viewer)  # ... or one the office may see
 register_lookup("member_team", "team_id", team_for_member)  # a team the user is an active member of (as teams/views)
 register_lookup("visible_activity", "activity_id", finding.visible_activity)  # one the volunteer may see or join
 
@@ -62,7 +62,7 @@ def run_action(action, success: str) -> bool:
 def theme_choices() -> list[SelectChoice]:
     from ..i18n import theme_name
 
-    return [SelectChoice(t.id, theme_name(t)) for t in service.themes(session=get_session())]
+    return [SelectChoice(t.id, theme_name(t)) for t in reading.themes(session=get_session())]
 
 
 def team_members(team_id: int) -> list[Volunteer]:
