@@ -9,12 +9,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlmodel import Session
-from werkzeug.security import generate_password_hash
 
 from .. import audit
 from ..models import Volunteer, utcnow
 from .codes import CodeError, account_for_phone, use_code
-from .service import AccountError, check_password_rules
+from .service import AccountError, check_password_rules, set_new_password
 
 PURPOSES = ("reset", "claim")
 
@@ -32,12 +31,7 @@ def set_password_with_code(*, session: Session, purpose: str, phone: str, code: 
         raise CodeError("no_code")
     if volunteer.consent_at is None and not consent:
         raise AccountError("consent_required")
-    volunteer.password_hash = generate_password_hash(password)
-    volunteer.session_version += 1
-    if volunteer.consent_at is None:
-        volunteer.consent_at = now
-    session.add(volunteer)
-    session.flush()
+    set_new_password(session=session, volunteer=volunteer, password=password, now=now)
     audit.record(session=session, action=f"password.{purpose}_by_code", object_type="volunteer",
                  object_id=volunteer.id, actor_id=volunteer.id, data={})
     return volunteer

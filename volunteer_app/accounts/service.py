@@ -214,12 +214,7 @@ def use_password_reset(
     )
     if claimed.rowcount != 1:
         raise AccountError("reset_used")
-    volunteer.password_hash = generate_password_hash(password)
-    volunteer.session_version += 1
-    if volunteer.consent_at is None:
-        volunteer.consent_at = now
-    session.add(volunteer)
-    session.flush()
+    set_new_password(session=session, volunteer=volunteer, password=password, now=now)
     audit.record(session=session, action="password_reset.use", object_type="volunteer", object_id=volunteer.id,
                  actor_id=volunteer.id, data={"reset_id": reset.id})
     return volunteer
@@ -344,3 +339,14 @@ def attendance_history(volunteer_id: int):
         .where(Attendance.volunteer_id == volunteer_id)
         .order_by(Attendance.checked_in_at.desc(), Attendance.id.desc())
     )
+
+
+def set_new_password(*, session: Session, volunteer: Volunteer, password: str, now: datetime) -> None:
+    """A proven owner's new password (reset link or SMS code): older logins and personal codes end, and a first
+    password records the consent given with it."""
+    volunteer.password_hash = generate_password_hash(password)
+    volunteer.session_version += 1
+    if volunteer.consent_at is None:
+        volunteer.consent_at = now
+    session.add(volunteer)
+    session.flush()

@@ -218,7 +218,7 @@ def normalise_code(raw: str | None) -> str:
 
 
 def display_code(code: str) -> str:
-    """XXXXX-XXXXX, easier to read aloud and type."""
+    """The code in two groups of five joined by a dash, easier to read aloud and type."""
     return f"{code[:5]}-{code[5:]}"
 
 
